@@ -198,7 +198,7 @@ fn generate(mods: &[Module]) -> String {
         writeln!(out, "    use crate::proto::jute::{{DecodeError, Jute}};\n").unwrap();
         for c in &m.classes {
             writeln!(out, "    /// Jute record `{}.{}`.", m.name, c.name).unwrap();
-            writeln!(out, "    #[derive(Debug, Clone, PartialEq, Eq, Default)]").unwrap();
+            writeln!(out, "    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]").unwrap();
             writeln!(out, "    pub struct {} {{", c.name).unwrap();
             for f in &c.fields {
                 writeln!(out, "        pub {}: {},", snake(&f.name), rust_ty(&f.ty)).unwrap();

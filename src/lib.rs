@@ -15,3 +15,8 @@
 #![warn(missing_docs)]
 
 pub mod proto;
+pub mod server;
+pub mod tree;
+pub mod session;
+pub mod config;
+pub mod client;

@@ -30,6 +30,9 @@ pub enum DecodeError {
     /// A `ustring` was not valid UTF-8.
     #[error("string is not valid UTF-8")]
     BadUtf8,
+    /// A type tag (e.g. a transaction type) that no record is defined for.
+    #[error("unknown record type {0}")]
+    UnknownType(i32),
 }
 
 /// A value with a Jute encoding.

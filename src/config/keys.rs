@@ -1,0 +1,250 @@
+//! The key table: what each config key sets, and the defaults that depend on
+//! other keys. Key names and meanings follow `QuorumPeerConfig.parseProperties`
+//! and the `zookeeper.*` system properties that zoo.cfg keys turn into.
+
+use tracing::warn;
+
+use super::error::ConfigError;
+use super::four_letter::FourLetterWords;
+use super::server::{PeerType, QuorumServer};
+use super::values::{boolean, number, port, yes_no};
+use super::Config;
+
+/// Every exact key `apply` understands, for alias matching in TOML.
+pub const KNOWN_KEYS: &[&str] = &[
+    "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
+    "secureClientPort", "secureClientPortAddress", "maxClientCnxns",
+    "minSessionTimeout", "maxSessionTimeout", "initLimit", "syncLimit", "peerType",
+    "snapCount", "preAllocSize", "forceSync", "autopurge.snapRetainCount",
+    "autopurge.purgeInterval", "4lw.commands.whitelist", "admin.enableServer",
+    "admin.serverAddress", "admin.serverPort", "admin.commandURL", "extendedTypesEnabled",
+    "emulate353TTLNodes", "znode.container.checkIntervalMs", "znode.container.maxPerMinute",
+    "jute.maxbuffer", "superDigest", "DigestAuthenticationProvider.superDigest", "skipACL",
+    "standaloneEnabled", "reconfigEnabled", "globalOutstandingLimit", "quorumListenOnAllIPs",
+    "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
+    "syncEnabled",
+];
+
+/// Prefixes of key families `apply` understands.
+pub const KNOWN_PREFIXES: &[&str] = &["server.", "metricsProvider.", "authProvider."];
+
+/// ZooKeeper settings ferrozk recognises but does not implement: kept in
+/// `extra` with a warning that says so, rather than "unknown key".
+const UNSUPPORTED_PREFIXES: &[&str] = &[
+    "electionAlg", "observerMasterPort", "clientPortListenBacklog",
+    "connectToLearnerMasterLimit", "dynamicConfigFile", "sslQuorum", "portUnification",
+    "quorum.auth.", "quorum.cnxn.threads.size", "multiAddress.", "group.", "weight.",
+    "oraclePath", "jvm.pause.", "admin.idleTimeout", "audit.enable", "serverCnxnFactory",
+    "ssl.", "snapSizeLimitInKb", "maxCnxns", "learner.", "fips-mode",
+];
+
+/// Applies keys to a [`Config`], remembering which ones were present where
+/// that changes a default.
+#[derive(Debug, Default)]
+pub struct Builder {
+    config: Config,
+    client_port: Option<u16>,
+    client_port_address: Option<String>,
+}
+
+impl Builder {
+    /// Apply one trimmed `key=value`.
+    pub fn apply(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let c = &mut self.config;
+        // zoo.cfg keys become `zookeeper.<key>` system properties in
+        // ZooKeeper; accept that spelling too.
+        let name = match key.strip_prefix("zookeeper.") {
+            Some(rest) if is_known(rest) => rest,
+            _ => key,
+        };
+        match name {
+            "tickTime" => c.tick_time_ms = number(key, value)?,
+            "dataDir" => c.data_dir = path(key, value)?,
+            "dataLogDir" => c.data_log_dir = Some(path(key, value)?),
+            "clientPort" => self.client_port = Some(port(key, value)?),
+            "clientPortAddress" => self.client_port_address = Some(host(key, value)?),
+            "secureClientPort" => {
+                warn!(key, "TLS client connections are not supported; ignoring the secure port");
+                c.secure_client_port = Some(port(key, value)?);
+            }
+            "secureClientPortAddress" => c.secure_client_port_address = Some(host(key, value)?),
+            "maxClientCnxns" => c.max_client_cnxns = number(key, value)?,
+            "minSessionTimeout" => c.min_session_timeout_ms = optional_ms(key, value)?,
+            "maxSessionTimeout" => c.max_session_timeout_ms = optional_ms(key, value)?,
+            "initLimit" => c.init_limit = number(key, value)?,
+            "syncLimit" => c.sync_limit = number(key, value)?,
+            "peerType" => c.peer_type = PeerType::parse(key, value)?,
+            "snapCount" => c.snap_count = positive(key, value)?,
+            "preAllocSize" => c.pre_alloc_size_kb = positive(key, value)?,
+            "forceSync" => c.force_sync = yes_no(key, value)?,
+            "autopurge.snapRetainCount" => c.autopurge_snap_retain_count = number(key, value)?,
+            "autopurge.purgeInterval" => c.autopurge_purge_interval_hours = number(key, value)?,
+            "4lw.commands.whitelist" => {
+                let (words, unknown) = FourLetterWords::parse(value);
+                for command in unknown {
+                    warn!(key, command, "not a ZooKeeper four-letter word");
+                }
+                c.four_letter_words = words;
+            }
+            "admin.enableServer" => c.admin_enable_server = boolean(key, value)?,
+            "admin.serverAddress" => c.admin_server_address = host(key, value)?,
+            "admin.serverPort" => c.admin_server_port = port(key, value)?,
+            "admin.commandURL" => c.admin_command_url = value.to_owned(),
+            "extendedTypesEnabled" => c.extended_types_enabled = boolean(key, value)?,
+            "emulate353TTLNodes" => c.emulate_353_ttl_nodes = boolean(key, value)?,
+            "znode.container.checkIntervalMs" => c.container_check_interval_ms = positive(key, value)?,
+            "znode.container.maxPerMinute" => c.container_max_per_minute = positive(key, value)?,
+            "jute.maxbuffer" => c.jute_max_buffer = jute_max_buffer(key, value)?,
+            "superDigest" | "DigestAuthenticationProvider.superDigest" => {
+                c.super_digest = Some(super_digest(key, value)?)
+            }
+            "skipACL" => c.skip_acl = yes_no(key, value)?,
+            "standaloneEnabled" => c.standalone_enabled = boolean(key, value)?,
+            "reconfigEnabled" => c.reconfig_enabled = boolean(key, value)?,
+            "globalOutstandingLimit" => c.global_outstanding_limit = number(key, value)?,
+            "quorumListenOnAllIPs" => c.quorum_listen_on_all_ips = boolean(key, value)?,
+            "localSessionsEnabled" => c.local_sessions_enabled = boolean(key, value)?,
+            "localSessionsUpgradingEnabled" => {
+                c.local_sessions_upgrading_enabled = boolean(key, value)?
+            }
+            "readonlymode.enabled" => c.read_only_mode_enabled = boolean(key, value)?,
+            "syncEnabled" => c.sync_enabled = boolean(key, value)?,
+            _ => return self.apply_family(key, name, value),
+        }
+        Ok(())
+    }
+
+    /// Prefixed key families, then the unknown.
+    fn apply_family(&mut self, key: &str, name: &str, value: &str) -> Result<(), ConfigError> {
+        let c = &mut self.config;
+        if name.starts_with("server.") {
+            let server = QuorumServer::parse(name, value)?;
+            c.servers.insert(server.id, server);
+        } else if let Some(rest) = name.strip_prefix("metricsProvider.") {
+            c.metrics_provider.insert(rest.to_owned(), value.to_owned());
+        } else if let Some(rest) = name.strip_prefix("authProvider.") {
+            c.auth_providers.insert(rest.to_owned(), value.to_owned());
+        } else {
+            if UNSUPPORTED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                warn!(key, "ZooKeeper setting not supported by ferrozk; ignored");
+            } else {
+                warn!(key, "unknown config key; ignored");
+            }
+            c.extra.insert(key.to_owned(), value.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Fill in defaults that depend on which keys were present.
+    pub fn finish(self) -> Result<Config, ConfigError> {
+        let Builder { mut config, client_port, client_port_address } = self;
+        match (client_port, client_port_address) {
+            (Some(port), address) => {
+                config.client_port = Some(port);
+                // ZooKeeper: clientPort alone binds the wildcard address.
+                config.client_port_address = address.unwrap_or_else(|| "0.0.0.0".to_owned());
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::missing(
+                    "clientPort",
+                    "clientPortAddress is set but clientPort is not",
+                ))
+            }
+            (None, None) if config.is_distributed() => config.client_port = None,
+            (None, None) => {} // standalone: ferrozk's default 127.0.0.1:2181
+        }
+        if config.secure_client_port_address.is_some() && config.secure_client_port.is_none() {
+            return Err(ConfigError::missing(
+                "secureClientPort",
+                "secureClientPortAddress is set but secureClientPort is not",
+            ));
+        }
+        if config.autopurge_snap_retain_count < MIN_SNAP_RETAIN_COUNT {
+            warn!(
+                key = "autopurge.snapRetainCount",
+                value = config.autopurge_snap_retain_count,
+                "below the minimum; using {MIN_SNAP_RETAIN_COUNT}"
+            );
+            config.autopurge_snap_retain_count = MIN_SNAP_RETAIN_COUNT;
+        }
+        config.four_letter_words.enable("srvr");
+        if config.read_only_mode_enabled {
+            config.four_letter_words.enable("isro");
+        }
+        Ok(config)
+    }
+}
+
+/// `PurgeTxnLog` never keeps fewer snapshots than this.
+pub const MIN_SNAP_RETAIN_COUNT: u32 = 3;
+
+/// Whether `name` is a key or key family `apply` handles.
+pub fn is_known(name: &str) -> bool {
+    KNOWN_KEYS.contains(&name) || KNOWN_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+fn path(key: &str, value: &str) -> Result<std::path::PathBuf, ConfigError> {
+    if value.is_empty() {
+        return Err(ConfigError::invalid(key, value, "a directory path"));
+    }
+    Ok(value.into())
+}
+
+fn host(key: &str, value: &str) -> Result<String, ConfigError> {
+    let bare = value.strip_prefix('[').and_then(|v| v.strip_suffix(']'));
+    let host = bare.unwrap_or(value);
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(ConfigError::invalid(key, value, "a host name or IP address"));
+    }
+    Ok(host.to_owned())
+}
+
+fn positive<T: std::str::FromStr + PartialEq + Default>(
+    key: &str,
+    value: &str,
+) -> Result<T, ConfigError> {
+    let n: T = number(key, value)?;
+    if n == T::default() {
+        return Err(ConfigError::invalid(key, value, "a number greater than 0"));
+    }
+    Ok(n)
+}
+
+/// Session timeout bounds: `-1` means unset, as in ZooKeeper.
+fn optional_ms(key: &str, value: &str) -> Result<Option<u32>, ConfigError> {
+    if value == "-1" {
+        return Ok(None);
+    }
+    number(key, value).map(Some).map_err(|_| {
+        ConfigError::invalid(key, value, "milliseconds as a non-negative whole number (or -1 for the default)")
+    })
+}
+
+/// `jute.maxbuffer`: ZooKeeper reads it with `Integer.getInteger`, which
+/// decodes `0x` hex as well as decimal (we do not copy its octal reading of a
+/// leading `0`).
+fn jute_max_buffer(key: &str, value: &str) -> Result<u32, ConfigError> {
+    let parsed = match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => number::<u32>(key, value).ok(),
+    };
+    match parsed {
+        Some(n) if n > 0 && n <= i32::MAX as u32 => Ok(n),
+        _ => Err(ConfigError::invalid(key, value, "a positive byte count (decimal or 0x hex)")),
+    }
+}
+
+/// `user:base64(sha1("user:password"))`, as `DigestAuthenticationProvider`
+/// compares it (a 20-byte SHA-1 digest is 28 base64 characters).
+pub fn super_digest(key: &str, value: &str) -> Result<String, ConfigError> {
+    use base64::Engine;
+    let expected = "user:digest where digest is base64(sha1(\"user:password\"))";
+    let (user, digest) = value
+        .rsplit_once(':')
+        .ok_or_else(|| ConfigError::invalid(key, value, expected))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(digest);
+    match decoded {
+        Ok(bytes) if !user.is_empty() && bytes.len() == 20 => Ok(value.to_owned()),
+        _ => Err(ConfigError::invalid(key, value, expected)),
+    }
+}

@@ -1,0 +1,119 @@
+//! ZooKeeper's path rules (`PathUtils.validatePath`).
+//!
+//! A path is absolute, has no empty, "." or ".." components, no trailing
+//! slash (except the root), and none of the characters ZooKeeper forbids.
+//! ZooKeeper checks characters as Java UTF-16 code units, so any character
+//! outside the Basic Multilingual Plane (a surrogate pair in Java) is invalid.
+
+/// Why a path was rejected; the message is ZooKeeper's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid path string \"{path}\" caused by {reason}")]
+pub struct InvalidPath {
+    /// The offending path.
+    pub path: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+fn forbidden(c: char) -> bool {
+    let c = c as u32;
+    (0x01..=0x1f).contains(&c)
+        || (0x7f..=0x9f).contains(&c)
+        || (0xd800..=0xf8ff).contains(&c)
+        || (0xfff0..=0xffff).contains(&c)
+        || c > 0xffff
+}
+
+/// Validates `path`; for sequential creates ZooKeeper validates `path + "1"`,
+/// which is what `sequential` does (so "/a/" is fine for a sequential create).
+pub fn validate(path: &str, sequential: bool) -> Result<(), InvalidPath> {
+    let err = |reason| Err(InvalidPath { path: path.to_string(), reason });
+    let chars: Vec<char> = if sequential {
+        path.chars().chain(std::iter::once('1')).collect()
+    } else {
+        path.chars().collect()
+    };
+    if chars.is_empty() {
+        return err("Path length must be > 0");
+    }
+    if chars[0] != '/' {
+        return err("Path must start with / character");
+    }
+    if chars.len() == 1 {
+        return Ok(());
+    }
+    if chars[chars.len() - 1] == '/' {
+        return err("Path must not end with / character");
+    }
+    let mut last = '/';
+    for i in 1..chars.len() {
+        let c = chars[i];
+        let next_is_end = i + 1 == chars.len() || chars[i + 1] == '/';
+        if c == '\0' {
+            return err("null character not allowed");
+        } else if c == '/' && last == '/' {
+            return err("empty node name specified");
+        } else if c == '.' && last == '.' {
+            if chars[i - 2] == '/' && next_is_end {
+                return err("relative paths not allowed");
+            }
+        } else if c == '.' {
+            if chars[i - 1] == '/' && next_is_end {
+                return err("relative paths not allowed");
+            }
+        } else if forbidden(c) {
+            return err("invalid character");
+        }
+        last = c;
+    }
+    Ok(())
+}
+
+/// The parent of a valid non-root path ("/a/b" → "/a", "/a" → "/").
+pub fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// The last component of a valid non-root path.
+pub fn basename(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_paths() {
+        for p in ["/", "/a", "/a/b", "/a.b", "/..a", "/a..", "/.a/b.", "/zookeeper/quota", "/ü"] {
+            assert!(validate(p, false).is_ok(), "{p}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_zookeeper_rejects() {
+        for p in ["", "a", "/a/", "//", "/a//b", "/.", "/..", "/a/./b", "/a/../b", "/a\0b", "/a\u{1}", "/\u{1F600}", "/\u{fff0}"] {
+            assert!(validate(p, false).is_err(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn sequential_allows_trailing_slash() {
+        assert!(validate("/a/", true).is_ok());
+        assert!(validate("/", true).is_ok());
+        assert!(validate("/a//", true).is_err());
+    }
+
+    #[test]
+    fn parent_and_basename() {
+        assert_eq!(parent("/a"), "/");
+        assert_eq!(parent("/a/b/c"), "/a/b");
+        assert_eq!(basename("/a/b/c"), "c");
+    }
+}

@@ -1,0 +1,122 @@
+//! Client requests: a frame's `RequestHeader` + body decoded into one enum.
+//!
+//! The connection task decodes the header; the body is decoded here by
+//! opcode. Opcodes ZooKeeper defines but that carry no body (ping,
+//! closeSession, whoAmI, getEphemerals has one) are unit variants. An opcode
+//! ZooKeeper does not define becomes [`Request::Unknown`] so the server can
+//! answer UNIMPLEMENTED and keep the connection, as ZooKeeper does.
+
+use bytes::Bytes;
+
+use super::jute::Jute;
+use super::multi::{self, MultiDecodeError, MultiOp};
+use super::ops::OpCode;
+use super::records::proto::*;
+
+/// A decoded client request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Request {
+    /// create, create2 or createContainer (the opcode tells which).
+    Create(OpCode, CreateRequest),
+    CreateTtl(CreateTTLRequest),
+    Delete(DeleteRequest),
+    Exists(ExistsRequest),
+    GetData(GetDataRequest),
+    SetData(SetDataRequest),
+    GetAcl(GetACLRequest),
+    SetAcl(SetACLRequest),
+    /// getChildren (false) or getChildren2 (true, replies with a stat).
+    GetChildren(GetChildrenRequest, bool),
+    GetAllChildrenNumber(GetAllChildrenNumberRequest),
+    GetEphemerals(GetEphemeralsRequest),
+    Sync(SyncRequest),
+    Check(CheckVersionRequest),
+    Multi(Vec<MultiOp>),
+    MultiRead(Vec<MultiOp>),
+    Reconfig(ReconfigRequest),
+    Auth(AuthPacket),
+    SetWatches(SetWatches2),
+    AddWatch(AddWatchRequest),
+    CheckWatches(CheckWatchesRequest),
+    RemoveWatches(RemoveWatchesRequest),
+    WhoAmI,
+    Ping,
+    CloseSession,
+    /// SASL and deleteContainer: defined, but not served to clients.
+    Unsupported(OpCode),
+    /// An opcode ZooKeeper does not define.
+    Unknown(i32),
+}
+
+impl Request {
+    /// Decodes the body of a request whose header carried `op`.
+    pub fn decode(op: i32, body: &mut Bytes) -> Result<Request, MultiDecodeError> {
+        let Some(code) = OpCode::from_i32(op) else {
+            return Ok(Request::Unknown(op));
+        };
+        Ok(match code {
+            OpCode::Create | OpCode::Create2 | OpCode::CreateContainer => {
+                Request::Create(code, CreateRequest::decode(body)?)
+            }
+            OpCode::CreateTtl => Request::CreateTtl(CreateTTLRequest::decode(body)?),
+            OpCode::Delete => Request::Delete(DeleteRequest::decode(body)?),
+            OpCode::Exists => Request::Exists(ExistsRequest::decode(body)?),
+            OpCode::GetData => Request::GetData(GetDataRequest::decode(body)?),
+            OpCode::SetData => Request::SetData(SetDataRequest::decode(body)?),
+            OpCode::GetAcl => Request::GetAcl(GetACLRequest::decode(body)?),
+            OpCode::SetAcl => Request::SetAcl(SetACLRequest::decode(body)?),
+            OpCode::GetChildren => Request::GetChildren(GetChildrenRequest::decode(body)?, false),
+            OpCode::GetChildren2 => {
+                let r = GetChildren2Request::decode(body)?;
+                Request::GetChildren(GetChildrenRequest { path: r.path, watch: r.watch }, true)
+            }
+            OpCode::GetAllChildrenNumber => {
+                Request::GetAllChildrenNumber(GetAllChildrenNumberRequest::decode(body)?)
+            }
+            OpCode::GetEphemerals => Request::GetEphemerals(GetEphemeralsRequest::decode(body)?),
+            OpCode::Sync => Request::Sync(SyncRequest::decode(body)?),
+            OpCode::Check => Request::Check(CheckVersionRequest::decode(body)?),
+            OpCode::Multi => Request::Multi(multi::decode_request(body)?),
+            OpCode::MultiRead => Request::MultiRead(multi::decode_request(body)?),
+            OpCode::Reconfig => Request::Reconfig(ReconfigRequest::decode(body)?),
+            OpCode::Auth => Request::Auth(AuthPacket::decode(body)?),
+            OpCode::SetWatches => {
+                let w = SetWatches::decode(body)?;
+                Request::SetWatches(SetWatches2 {
+                    relative_zxid: w.relative_zxid,
+                    data_watches: w.data_watches,
+                    exist_watches: w.exist_watches,
+                    child_watches: w.child_watches,
+                    persistent_watches: vec![],
+                    persistent_recursive_watches: vec![],
+                })
+            }
+            OpCode::SetWatches2 => Request::SetWatches(SetWatches2::decode(body)?),
+            OpCode::AddWatch => Request::AddWatch(AddWatchRequest::decode(body)?),
+            OpCode::CheckWatches => Request::CheckWatches(CheckWatchesRequest::decode(body)?),
+            OpCode::RemoveWatches => Request::RemoveWatches(RemoveWatchesRequest::decode(body)?),
+            OpCode::WhoAmI => Request::WhoAmI,
+            OpCode::Ping => Request::Ping,
+            OpCode::CloseSession => Request::CloseSession,
+            OpCode::Sasl | OpCode::DeleteContainer | OpCode::Notification | OpCode::CreateSession
+            | OpCode::Error => Request::Unsupported(code),
+        })
+    }
+
+    /// Whether the request changes state and so becomes a transaction.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Request::Create(..)
+                | Request::CreateTtl(_)
+                | Request::Delete(_)
+                | Request::SetData(_)
+                | Request::SetAcl(_)
+                | Request::Check(_)
+                | Request::Multi(_)
+                | Request::Reconfig(_)
+                | Request::CloseSession
+        )
+    }
+}

@@ -1,0 +1,53 @@
+//! Reply bodies: what follows a `ReplyHeader` with err == 0.
+
+use bytes::BytesMut;
+
+use super::jute::Jute;
+use super::multi::{self, MultiResult};
+use super::records::data::Stat;
+use super::records::proto::*;
+
+/// A successful reply body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Response {
+    /// No body (delete, setWatches, checkWatches, removeWatches, closeSession, auth).
+    Empty,
+    Create(CreateResponse),
+    Create2(Create2Response),
+    /// exists, setData, setACL and check reply with a bare Stat record.
+    Stat(Stat),
+    GetData(GetDataResponse),
+    GetAcl(GetACLResponse),
+    GetChildren(GetChildrenResponse),
+    GetChildren2(GetChildren2Response),
+    AllChildrenNumber(GetAllChildrenNumberResponse),
+    Ephemerals(GetEphemeralsResponse),
+    Sync(SyncResponse),
+    Multi(Vec<MultiResult>),
+    WhoAmI(WhoAmIResponse),
+    /// addWatch answers with an ErrorResponse(0) body.
+    ErrorBody(ErrorResponse),
+}
+
+impl Response {
+    /// Appends the body's encoding.
+    pub fn encode(&self, out: &mut BytesMut) {
+        match self {
+            Response::Empty => {}
+            Response::Create(r) => r.encode(out),
+            Response::Create2(r) => r.encode(out),
+            Response::Stat(r) => r.encode(out),
+            Response::GetData(r) => r.encode(out),
+            Response::GetAcl(r) => r.encode(out),
+            Response::GetChildren(r) => r.encode(out),
+            Response::GetChildren2(r) => r.encode(out),
+            Response::AllChildrenNumber(r) => r.encode(out),
+            Response::Ephemerals(r) => r.encode(out),
+            Response::Sync(r) => r.encode(out),
+            Response::Multi(r) => multi::encode_response(r, out),
+            Response::WhoAmI(r) => r.encode(out),
+            Response::ErrorBody(r) => r.encode(out),
+        }
+    }
+}

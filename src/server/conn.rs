@@ -1,0 +1,167 @@
+//! One client connection: a reader loop that frames bytes into requests for
+//! the core, and a writer task that drains this connection's outbox into the
+//! socket, batching whatever is queued into one write.
+//!
+//! The first frame is the connect handshake. A connection whose first four
+//! bytes spell a four-letter word gets that command's answer and is closed,
+//! as in ZooKeeper. An oversized, negative or malformed frame closes this
+//! connection only.
+
+use std::net::SocketAddr;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+
+use super::core::{CoreMsg, ConnId, Out};
+use crate::proto::connect::Connect;
+
+/// Reads exactly one length-prefixed frame into `buf`; `Ok(None)` on a clean
+/// EOF between frames.
+async fn read_frame(
+    sock: &mut tokio::net::tcp::OwnedReadHalf,
+    buf: &mut BytesMut,
+    max: usize,
+) -> std::io::Result<Option<Bytes>> {
+    loop {
+        if buf.len() >= 4 {
+            let len = i32::from_be_bytes(buf[..4].try_into().expect("4 bytes"));
+            if len < 0 || len as usize > max {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("frame length {len} outside [0, {max}] (jute.maxbuffer)"),
+                ));
+            }
+            let len = len as usize;
+            if buf.len() >= 4 + len {
+                buf.advance(4);
+                return Ok(Some(buf.split_to(len).freeze()));
+            }
+            buf.reserve(4 + len - buf.len());
+        } else {
+            buf.reserve(4096);
+        }
+        if sock.read_buf(buf).await? == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed inside a frame"))
+            };
+        }
+    }
+}
+
+/// Drains the outbox into the socket until it is closed or says `Close`.
+async fn writer(mut sock: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>) {
+    let mut batch = BytesMut::new();
+    'outer: while let Some(first) = rx.recv().await {
+        let mut close = false;
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Out::Frame(b) => batch.extend_from_slice(&b),
+                Out::Close => {
+                    close = true;
+                    break;
+                }
+            }
+            if batch.len() < 256 * 1024 {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() && sock.write_all(&batch).await.is_err() {
+            break 'outer;
+        }
+        batch.clear();
+        if close {
+            break;
+        }
+    }
+    let _ = sock.shutdown().await;
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    conn: ConnId,
+    core: mpsc::UnboundedSender<CoreMsg>,
+    max_buffer: usize,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut rd, wr) = stream.into_split();
+    let mut buf = BytesMut::with_capacity(4096);
+
+    // Four-letter words: the first four bytes are a command, not a length.
+    while buf.len() < 4 {
+        match rd.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+    if let Ok(word) = std::str::from_utf8(&buf[..4]) {
+        if super::fourlw::is_command(word) {
+            let (tx, rx) = oneshot::channel();
+            let _ = core.send(CoreMsg::FourLetter { cmd: word.to_string(), reply: tx });
+            if let Ok(text) = rx.await {
+                let mut wr = wr;
+                let _ = wr.write_all(text.as_bytes()).await;
+                let _ = wr.shutdown().await;
+            }
+            return;
+        }
+    }
+
+    let first = match read_frame(&mut rd, &mut buf, max_buffer).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(%peer, "closing connection: {e}");
+            return;
+        }
+    };
+    let connect = match Connect::decode(first) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(%peer, "closing connection: bad connect request: {e}");
+            return;
+        }
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut write_task = tokio::spawn(writer(wr, rx));
+    if core.send(CoreMsg::Connect { conn, connect, peer, out: tx }).is_err() {
+        return;
+    }
+    loop {
+        // The writer finishing means the core closed this connection.
+        let read = tokio::select! {
+            r = read_frame(&mut rd, &mut buf, max_buffer) => r,
+            _ = &mut write_task => {
+                let _ = core.send(CoreMsg::Closed { conn });
+                return;
+            }
+        };
+        match read {
+            Ok(Some(mut frame)) => {
+                if frame.len() < 8 {
+                    tracing::warn!(%peer, "closing connection: request shorter than its header");
+                    break;
+                }
+                let xid = frame.get_i32();
+                let op = frame.get_i32();
+                if core.send(CoreMsg::Request { conn, xid, op, body: frame }).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(%peer, "closing connection: {e}");
+                break;
+            }
+        }
+    }
+    let _ = core.send(CoreMsg::Closed { conn });
+    // The writer ends when the core drops this connection's outbox.
+    let _ = write_task.await;
+}

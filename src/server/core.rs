@@ -1,0 +1,463 @@
+//! The core: one task that owns the tree, the sessions and every
+//! connection's outbox, and processes requests strictly in arrival order —
+//! which is what gives each session its in-order replies and every client a
+//! single zxid order. Connection tasks only move bytes.
+//!
+//! Write path: request → `prep` (txn with the next zxid) → [durability step
+//! plugs in here] → `apply` → watch notifications, then the reply. A watch
+//! event is queued to its connection before the reply that reveals the
+//! change, so clients see them in ZooKeeper's order.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use tokio::sync::{mpsc, oneshot};
+
+use super::stats::Stats;
+use super::ServerOptions;
+use crate::proto::connect::{self, Connect};
+use crate::proto::jute::Jute;
+use crate::proto::records::data::Id;
+use crate::proto::records::proto::{ConnectResponse, ReplyHeader, WatcherEvent};
+use crate::proto::response::Response;
+use crate::proto::{multi::MultiResult, ErrorCode, OpCode, Request};
+use crate::session::{self, SessionId, SessionTracker};
+use crate::tree::node::NodeKind;
+use crate::tree::prep::{Prep, PrepCtx};
+use crate::tree::read::{self, ReadCtx};
+use crate::tree::txn::Txn;
+use crate::tree::watch::STATE_SYNC_CONNECTED;
+use crate::tree::{ApplyResult, DataTree, Notification};
+
+/// Server-assigned connection number.
+pub type ConnId = u64;
+
+/// What the core sends a connection's writer.
+#[derive(Debug)]
+pub enum Out {
+    /// A complete frame (length prefix included).
+    Frame(Bytes),
+    /// Flush what is queued, then close.
+    Close,
+}
+
+/// What connections (and the listener) send the core.
+#[allow(missing_docs)]
+#[derive(Debug)]
+pub enum CoreMsg {
+    /// A handshake arrived.
+    Connect { conn: ConnId, connect: Connect, peer: SocketAddr, out: mpsc::UnboundedSender<Out> },
+    /// A request frame (header split off).
+    Request { conn: ConnId, xid: i32, op: i32, body: Bytes },
+    /// The connection is gone.
+    Closed { conn: ConnId },
+    /// A four-letter word.
+    FourLetter { cmd: String, reply: oneshot::Sender<String> },
+}
+
+/// Per-connection state.
+pub(crate) struct Conn {
+    pub(crate) session: i64,
+    pub(crate) auth: Vec<Id>,
+    pub(crate) out: mpsc::UnboundedSender<Out>,
+    pub(crate) peer: SocketAddr,
+    pub(crate) received: u64,
+    pub(crate) sent: u64,
+    pub(crate) timeout_ms: u32,
+}
+
+/// The core's state.
+pub struct Core {
+    pub(crate) opts: ServerOptions,
+    pub(crate) tree: DataTree,
+    prep: Prep,
+    pub(crate) sessions: SessionTracker,
+    pub(crate) conns: HashMap<ConnId, Conn>,
+    /// Which connection currently carries each session.
+    session_conn: HashMap<i64, ConnId>,
+    next_zxid: i64,
+    epoch: Instant,
+    pub(crate) stats: Stats,
+    last_container_check_ms: u64,
+}
+
+fn wall_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Encodes `ReplyHeader` + body as one frame.
+fn frame(hdr: &ReplyHeader, body: Option<&Response>) -> Bytes {
+    let mut out = BytesMut::with_capacity(64);
+    out.put_i32(0);
+    hdr.encode(&mut out);
+    if let Some(b) = body {
+        b.encode(&mut out);
+    }
+    let len = (out.len() - 4) as i32;
+    out[..4].copy_from_slice(&len.to_be_bytes());
+    out.freeze()
+}
+
+impl Core {
+    /// A core with an empty tree.
+    pub fn new(opts: ServerOptions) -> Core {
+        let epoch = Instant::now();
+        let tree = DataTree::new(opts.extended_types);
+        let prep = Prep::new(opts.extended_types, opts.skip_acl);
+        let sessions = SessionTracker::new(opts.server_id, opts.tick_ms, wall_ms() as u64);
+        Core {
+            opts,
+            tree,
+            prep,
+            sessions,
+            conns: HashMap::new(),
+            session_conn: HashMap::new(),
+            next_zxid: 1,
+            epoch,
+            stats: Stats::default(),
+            last_container_check_ms: 0,
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Runs until every sender is gone.
+    pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<CoreMsg>) {
+        loop {
+            let deadline = self.next_timer_ms();
+            let sleep = tokio::time::sleep_until((self.epoch + std::time::Duration::from_millis(deadline)).into());
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(m) => self.handle(m),
+                    None => return,
+                },
+                _ = sleep => {}
+            }
+            self.on_timer();
+        }
+    }
+
+    fn next_timer_ms(&self) -> u64 {
+        let containers = self.last_container_check_ms + self.opts.container_check_interval_ms;
+        match self.sessions.next_deadline() {
+            Some(d) => d.min(containers),
+            None => containers,
+        }
+    }
+
+    /// Expires sessions and reaps containers whose time has come.
+    fn on_timer(&mut self) {
+        let now = self.now_ms();
+        for id in self.sessions.expire(now) {
+            tracing::info!("expiring session 0x{:x}", id.0);
+            self.close_session(id.0, 0);
+            if let Some(&conn) = self.session_conn.get(&id.0) {
+                self.close_conn(conn);
+            }
+        }
+        if now >= self.last_container_check_ms + self.opts.container_check_interval_ms {
+            self.last_container_check_ms = now;
+            self.reap_containers();
+        }
+    }
+
+    /// ContainerManager: deletes empty containers that once had children and
+    /// expired TTL nodes, through ordinary deleteContainer transactions.
+    fn reap_containers(&mut self) {
+        let now = wall_ms();
+        let mut candidates = Vec::new();
+        for p in self.tree.containers() {
+            if let Some(n) = self.tree.get(p) {
+                if n.stat.cversion > 0 && n.children.is_empty() {
+                    candidates.push(p.clone());
+                }
+            }
+        }
+        for p in self.tree.ttls() {
+            if let Some(n) = self.tree.get(p) {
+                if let NodeKind::Ttl(ttl) = NodeKind::of(n.stat.ephemeral_owner, true) {
+                    if n.children.is_empty() && now - n.stat.mtime > ttl {
+                        candidates.push(p.clone());
+                    }
+                }
+            }
+        }
+        candidates.truncate(self.opts.container_max_per_minute as usize);
+        for p in candidates {
+            let zxid = self.take_zxid();
+            let ctx = PrepCtx { session: 0, cxid: 0, zxid, time: wall_ms(), auth: &[] };
+            let (txn, _) = self.prep.delete_container(&self.tree, &ctx, &p);
+            self.commit(&txn);
+        }
+    }
+
+    fn take_zxid(&mut self) -> i64 {
+        let z = self.next_zxid;
+        self.next_zxid += 1;
+        z
+    }
+
+    /// Applies a transaction and delivers its notifications.
+    fn commit(&mut self, txn: &Txn) -> ApplyResult {
+        let mut notes = Vec::new();
+        let rc = self.tree.apply(txn, &mut notes);
+        self.prep.applied(txn.hdr.zxid);
+        self.deliver(&notes);
+        rc
+    }
+
+    fn deliver(&mut self, notes: &[Notification]) {
+        for n in notes {
+            if let Some(c) = self.conns.get_mut(&n.watcher) {
+                let hdr = ReplyHeader { xid: crate::proto::ops::XID_NOTIFICATION, zxid: -1, err: 0 };
+                let mut out = BytesMut::new();
+                out.put_i32(0);
+                hdr.encode(&mut out);
+                WatcherEvent { r#type: n.event as i32, state: STATE_SYNC_CONNECTED, path: n.path.clone() }
+                    .encode(&mut out);
+                let len = (out.len() - 4) as i32;
+                out[..4].copy_from_slice(&len.to_be_bytes());
+                c.sent += 1;
+                let _ = c.out.send(Out::Frame(out.freeze()));
+            }
+        }
+    }
+
+    fn send(&mut self, conn: ConnId, hdr: ReplyHeader, body: Option<&Response>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.sent += 1;
+            self.stats.sent += 1;
+            let _ = c.out.send(Out::Frame(frame(&hdr, body)));
+        }
+    }
+
+    fn close_conn(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.remove(&conn) {
+            let _ = c.out.send(Out::Close);
+            if self.session_conn.get(&c.session) == Some(&conn) {
+                self.session_conn.remove(&c.session);
+            }
+        }
+        self.tree.data_watches.remove_watcher(conn);
+        self.tree.child_watches.remove_watcher(conn);
+    }
+
+    /// Handles one message.
+    pub fn handle(&mut self, msg: CoreMsg) {
+        match msg {
+            CoreMsg::Connect { conn, connect, peer, out } => self.on_connect(conn, connect, peer, out),
+            CoreMsg::Request { conn, xid, op, body } => self.on_request(conn, xid, op, body),
+            CoreMsg::Closed { conn } => self.close_conn(conn),
+            CoreMsg::FourLetter { cmd, reply } => {
+                let _ = reply.send(super::fourlw::run(self, &cmd));
+            }
+        }
+    }
+
+    fn on_connect(&mut self, conn: ConnId, c: Connect, peer: SocketAddr, out: mpsc::UnboundedSender<Out>) {
+        let req = &c.req;
+        if req.last_zxid_seen > self.tree.last_zxid {
+            tracing::info!(
+                %peer,
+                "refusing session: client has seen zxid 0x{:x}, our last zxid is 0x{:x}",
+                req.last_zxid_seen,
+                self.tree.last_zxid
+            );
+            let _ = out.send(Out::Close);
+            return;
+        }
+        let timeout = session::negotiate(req.time_out, self.opts.min_session_timeout_ms, self.opts.max_session_timeout_ms);
+        let now = self.now_ms();
+        let (session, valid) = if req.session_id == 0 {
+            let id = self.sessions.create(timeout, now);
+            // createSession is a transaction: it consumes a zxid.
+            let zxid = self.take_zxid();
+            let txn = Txn {
+                hdr: crate::proto::records::txn::TxnHeader {
+                    client_id: id.0,
+                    cxid: 0,
+                    zxid,
+                    time: wall_ms(),
+                    r#type: OpCode::CreateSession.code(),
+                },
+                body: crate::tree::txn::TxnBody::CreateSession(crate::proto::records::txn::CreateSessionTxn {
+                    time_out: timeout as i32,
+                }),
+                digest: None,
+            };
+            self.commit(&txn);
+            (id.0, true)
+        } else {
+            let id = req.session_id;
+            let pw_ok = req.passwd.as_deref() == Some(&session::password(id)[..]);
+            let live = pw_ok && self.sessions.touch(SessionId(id), now);
+            (id, live)
+        };
+        let read_only_reply = c.read_only.map(|_| false);
+        let mut body = BytesMut::new();
+        body.put_i32(0);
+        let rsp = if valid {
+            ConnectResponse {
+                protocol_version: 0,
+                time_out: timeout as i32,
+                session_id: session,
+                passwd: Some(Bytes::copy_from_slice(&session::password(session))),
+            }
+        } else {
+            ConnectResponse { protocol_version: 0, time_out: 0, session_id: 0, passwd: Some(Bytes::from_static(&[0; 16])) }
+        };
+        connect::encode_response(&rsp, read_only_reply, &mut body);
+        let len = (body.len() - 4) as i32;
+        body[..4].copy_from_slice(&len.to_be_bytes());
+        let _ = out.send(Out::Frame(body.freeze()));
+        if !valid {
+            let _ = out.send(Out::Close);
+            return;
+        }
+        // A reconnect moves the session: its old connection is closed.
+        if let Some(old) = self.session_conn.insert(session, conn) {
+            if old != conn {
+                self.close_conn(old);
+                self.session_conn.insert(session, conn);
+            }
+        }
+        let auth = vec![Id { scheme: "ip".into(), id: peer.ip().to_string() }];
+        self.conns.insert(conn, Conn { session, auth, out, peer, received: 1, sent: 1, timeout_ms: timeout });
+    }
+
+    fn on_request(&mut self, conn: ConnId, xid: i32, op: i32, mut body: Bytes) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.received += 1;
+        self.stats.received += 1;
+        let session = c.session;
+        let now = self.now_ms();
+        let started = Instant::now();
+        let last = self.tree.last_zxid;
+        let req = match Request::decode(op, &mut body) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("closing connection: undecodable request (op {op}): {e}");
+                self.close_conn(conn);
+                return;
+            }
+        };
+        if !matches!(req, Request::CloseSession) && !self.sessions.touch(SessionId(session), now) {
+            self.send(conn, ReplyHeader { xid, zxid: last, err: ErrorCode::SessionExpired.code() }, None);
+            return;
+        }
+        match req {
+            Request::Ping => {
+                self.send(conn, ReplyHeader { xid: crate::proto::ops::XID_PING, zxid: last, err: 0 }, None);
+            }
+            Request::Auth(a) => {
+                let peer_ip = self.conns[&conn].peer.ip().to_string();
+                match crate::tree::acl::authenticate(&a.scheme, a.auth.as_deref().unwrap_or(&[]), &peer_ip, self.opts.super_digest.as_deref()) {
+                    Ok(ids) => {
+                        let c = self.conns.get_mut(&conn).expect("present");
+                        for id in ids {
+                            if !c.auth.contains(&id) {
+                                c.auth.push(id);
+                            }
+                        }
+                        self.send(conn, ReplyHeader { xid, zxid: 0, err: 0 }, None);
+                    }
+                    Err(e) => {
+                        self.send(conn, ReplyHeader { xid, zxid: 0, err: e.code() }, None);
+                        self.close_conn(conn);
+                    }
+                }
+            }
+            Request::Unknown(_) | Request::Unsupported(_) => {
+                self.send(conn, ReplyHeader { xid, zxid: -1, err: ErrorCode::Unimplemented.code() }, None);
+            }
+            Request::CloseSession => {
+                self.close_session(session, xid);
+                let hdr = ReplyHeader { xid, zxid: self.tree.last_zxid, err: 0 };
+                self.send(conn, hdr, None);
+                self.close_conn(conn);
+            }
+            req if req.is_write() => self.write(conn, session, xid, &req),
+            req => {
+                let c = &self.conns[&conn];
+                let auth = c.auth.clone();
+                let ctx = ReadCtx { session, watcher: conn, auth: &auth, skip_acl: self.opts.skip_acl };
+                let mut notes = Vec::new();
+                let res = read::read(&mut self.tree, &ctx, &req, &mut notes);
+                self.deliver(&notes);
+                match res {
+                    Ok(rsp) => self.send(conn, ReplyHeader { xid, zxid: last, err: 0 }, Some(&rsp)),
+                    Err(e) => self.send(conn, ReplyHeader { xid, zxid: last, err: e.code() }, None),
+                }
+            }
+        }
+        self.stats.record_latency(started.elapsed());
+    }
+
+    fn write(&mut self, conn: ConnId, session: i64, xid: i32, req: &Request) {
+        let zxid = self.take_zxid();
+        let auth = self.conns[&conn].auth.clone();
+        let ctx = PrepCtx { session, cxid: xid, zxid, time: wall_ms(), auth: &auth };
+        let (txn, failure) = self.prep.prep(&self.tree, &ctx, req);
+        let rc = self.commit(&txn);
+        let hdr = |err: i32| ReplyHeader { xid, zxid, err };
+        if let Some(e) = failure {
+            if !matches!(req, Request::Multi(_)) {
+                self.send(conn, hdr(e.code()), None);
+                return;
+            }
+        }
+        let rsp = match req {
+            Request::Create(OpCode::Create, _) => {
+                Response::Create(crate::proto::records::proto::CreateResponse { path: rc.path })
+            }
+            Request::Create(..) | Request::CreateTtl(_) => {
+                Response::Create2(crate::proto::records::proto::Create2Response {
+                    path: rc.path,
+                    stat: rc.stat.unwrap_or_default(),
+                })
+            }
+            Request::Delete(_) => Response::Empty,
+            Request::SetData(_) | Request::SetAcl(_) | Request::Check(_) => {
+                Response::Stat(rc.stat.unwrap_or_default())
+            }
+            Request::Multi(_) => Response::Multi(rc.multi.into_iter().map(multi_result).collect()),
+            other => unreachable!("not a write: {other:?}"),
+        };
+        if rc.err != 0 && !matches!(req, Request::Multi(_)) {
+            self.send(conn, hdr(rc.err), None);
+        } else {
+            self.send(conn, hdr(0), Some(&rsp));
+        }
+    }
+
+    /// Closes a session: deletes its ephemerals through a closeSession
+    /// transaction. The caller closes the connection.
+    fn close_session(&mut self, session: i64, cxid: i32) {
+        self.sessions.set_closing(SessionId(session));
+        let zxid = self.take_zxid();
+        let ctx = PrepCtx { session, cxid, zxid, time: wall_ms(), auth: &[] };
+        let (txn, _) = self.prep.prep(&self.tree, &ctx, &Request::CloseSession);
+        self.commit(&txn);
+        self.sessions.remove(SessionId(session));
+    }
+}
+
+fn multi_result(r: ApplyResult) -> MultiResult {
+    if r.op == OpCode::Error.code() {
+        return MultiResult::Error(r.err);
+    }
+    match OpCode::from_i32(r.op) {
+        Some(OpCode::Create) => MultiResult::Create(r.path),
+        Some(code @ (OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer)) => {
+            MultiResult::Create2(code, r.path, r.stat.unwrap_or_default())
+        }
+        Some(OpCode::Delete | OpCode::DeleteContainer) => MultiResult::Delete,
+        Some(OpCode::SetData) => MultiResult::SetData(r.stat.unwrap_or_default()),
+        Some(OpCode::Check) => MultiResult::Check,
+        _ => MultiResult::Error(r.err),
+    }
+}

@@ -1,0 +1,170 @@
+//! Four-letter words: plain-text status commands on the client port.
+//!
+//! A command runs only if `4lw.commands.whitelist` lists it (or is `*`);
+//! otherwise the answer is ZooKeeper's "is not executed" line.
+
+use std::fmt::Write as _;
+
+use super::core::Core;
+
+const COMMANDS: &[&str] = &[
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "wchs", "wchc", "wchp", "dump", "isro", "srst",
+    "crst",
+];
+
+/// Whether `word` is a four-letter word (so the first bytes are not a length).
+pub fn is_command(word: &str) -> bool {
+    COMMANDS.contains(&word)
+}
+
+/// The version string clients and tools see.
+pub const VERSION: &str = concat!("3.8.0-ferrozk-", env!("CARGO_PKG_VERSION"));
+
+/// Runs a command against the core's state.
+pub fn run(core: &mut Core, cmd: &str) -> String {
+    let allowed = core.opts.four_letter_whitelist.iter().any(|w| w == "*" || w == cmd);
+    if !allowed {
+        return format!("{cmd} is not executed because it is not in the whitelist.\n");
+    }
+    let mut s = String::new();
+    match cmd {
+        "ruok" => s.push_str("imok"),
+        "isro" => s.push_str("rw"),
+        "srvr" | "stat" => {
+            let _ = writeln!(s, "Zookeeper version: {VERSION}, built by ferrozk");
+            if cmd == "stat" {
+                s.push_str("Clients:\n");
+                for c in core.conns.values() {
+                    let _ = writeln!(s, " /{}[1](queued=0,recved={},sent={})", c.peer, c.received, c.sent);
+                }
+                s.push('\n');
+            }
+            let _ = writeln!(s, "Latency min/avg/max: {}", core.stats.latency_line());
+            let _ = writeln!(s, "Received: {}", core.stats.received);
+            let _ = writeln!(s, "Sent: {}", core.stats.sent);
+            let _ = writeln!(s, "Connections: {}", core.conns.len());
+            let _ = writeln!(s, "Outstanding: 0");
+            let _ = writeln!(s, "Zxid: 0x{:x}", core.tree.last_zxid);
+            let _ = writeln!(s, "Mode: standalone");
+            let _ = writeln!(s, "Node count: {}", core.tree.len());
+        }
+        "mntr" => {
+            let watches = core.tree.data_watches.len() + core.tree.child_watches.len();
+            let eph: usize = core.tree.all_ephemerals().values().map(|s| s.len()).sum();
+            let lines: [(&str, String); 14] = [
+                ("zk_version", VERSION.to_string()),
+                ("zk_server_state", "standalone".into()),
+                ("zk_avg_latency", format!("{:.4}", if core.stats.count == 0 { 0.0 } else { core.stats.total_us as f64 / core.stats.count as f64 / 1000.0 })),
+                ("zk_max_latency", (core.stats.max_us / 1000).to_string()),
+                ("zk_min_latency", (core.stats.min_us / 1000).to_string()),
+                ("zk_packets_received", core.stats.received.to_string()),
+                ("zk_packets_sent", core.stats.sent.to_string()),
+                ("zk_num_alive_connections", core.conns.len().to_string()),
+                ("zk_outstanding_requests", "0".into()),
+                ("zk_znode_count", core.tree.len().to_string()),
+                ("zk_watch_count", watches.to_string()),
+                ("zk_ephemerals_count", eph.to_string()),
+                ("zk_global_sessions", core.sessions.len().to_string()),
+                ("zk_last_zxid", core.tree.last_zxid.to_string()),
+            ];
+            for (k, v) in lines {
+                let _ = writeln!(s, "{k}\t{v}");
+            }
+        }
+        "conf" => {
+            let o = &core.opts;
+            let _ = writeln!(s, "clientPort={}", o.listen.port());
+            let _ = writeln!(s, "clientPortAddress={}", o.listen.ip());
+            let _ = writeln!(s, "dataDir={}", o.data_dir.display());
+            let _ = writeln!(s, "tickTime={}", o.tick_ms);
+            let _ = writeln!(s, "maxClientCnxns={}", o.max_client_cnxns);
+            let _ = writeln!(s, "minSessionTimeout={}", o.min_session_timeout_ms);
+            let _ = writeln!(s, "maxSessionTimeout={}", o.max_session_timeout_ms);
+            let _ = writeln!(s, "serverId={}", o.server_id);
+        }
+        "envi" => {
+            s.push_str("Environment:\n");
+            let _ = writeln!(s, "zookeeper.version={VERSION}");
+            let _ = writeln!(s, "os.name={}", std::env::consts::OS);
+            let _ = writeln!(s, "os.arch={}", std::env::consts::ARCH);
+            if let Ok(d) = std::env::current_dir() {
+                let _ = writeln!(s, "user.dir={}", d.display());
+            }
+        }
+        "cons" => {
+            for (id, c) in &core.conns {
+                let _ = writeln!(
+                    s,
+                    " /{}[1](queued=0,recved={},sent={},sid=0x{:x},lop=NA,est=0,to={},conn={id})",
+                    c.peer, c.received, c.sent, c.session, c.timeout_ms
+                );
+            }
+            s.push('\n');
+        }
+        "wchs" => {
+            let t = &core.tree;
+            let conns: std::collections::BTreeSet<u64> = t
+                .data_watches
+                .by_watcher()
+                .iter()
+                .chain(t.child_watches.by_watcher())
+                .filter(|(_, p)| !p.is_empty())
+                .map(|(w, _)| *w)
+                .collect();
+            let _ = writeln!(
+                s,
+                "{} connections watching {} paths\nTotal watches:{}",
+                conns.len(),
+                t.data_watches.paths() + t.child_watches.paths(),
+                t.data_watches.len() + t.child_watches.len()
+            );
+        }
+        "wchc" | "wchp" => {
+            let t = &core.tree;
+            let mut by: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+            for table in [&t.data_watches, &t.child_watches] {
+                for (w, paths) in table.by_watcher() {
+                    for p in paths {
+                        let session = core.conns.get(w).map_or(0, |c| c.session);
+                        let (k, v) = if cmd == "wchc" { (format!("0x{session:x}"), p.clone()) } else { (p.clone(), format!("0x{session:x}")) };
+                        by.entry(k).or_default().insert(v);
+                    }
+                }
+            }
+            for (k, vs) in by {
+                let _ = writeln!(s, "{k}");
+                for v in vs {
+                    let _ = writeln!(s, "\t{v}");
+                }
+            }
+        }
+        "dump" => {
+            s.push_str("SessionTracker dump:\n");
+            let _ = writeln!(s, "Global Sessions({}):", core.sessions.len());
+            for sess in core.sessions.sessions() {
+                let _ = writeln!(s, "0x{:x}\t{}ms", sess.id.0, sess.timeout_ms);
+            }
+            s.push_str("ephemeral nodes dump:\n");
+            let _ = writeln!(s, "Sessions with Ephemerals ({}):", core.tree.all_ephemerals().len());
+            for (sid, paths) in core.tree.all_ephemerals() {
+                let _ = writeln!(s, "0x{sid:x}:");
+                for p in paths {
+                    let _ = writeln!(s, "\t{p}");
+                }
+            }
+        }
+        "srst" => {
+            core.stats.reset();
+            s.push_str("Server stats reset.\n");
+        }
+        "crst" => {
+            for c in core.conns.values_mut() {
+                c.received = 0;
+                c.sent = 0;
+            }
+            s.push_str("Connection stats reset.\n");
+        }
+        _ => unreachable!("is_command() gates this"),
+    }
+    s
+}

@@ -1,0 +1,161 @@
+//! The tokio layer: the listener, connection tasks and the core task.
+//!
+//! `start` binds and spawns everything and hands back a [`ServerHandle`]
+//! (tests embed servers this way); `run` is what the binary calls.
+
+pub mod conn;
+pub mod core;
+pub mod fourlw;
+pub mod stats;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// What the server needs to know, derived from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Client port address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// tickTime.
+    pub tick_ms: u32,
+    /// Session timeout bounds.
+    pub min_session_timeout_ms: u32,
+    /// Session timeout bounds.
+    pub max_session_timeout_ms: u32,
+    /// Connections per client IP (0 = unlimited).
+    pub max_client_cnxns: u32,
+    /// TTL nodes enabled.
+    pub extended_types: bool,
+    /// Container/TTL reaper period.
+    pub container_check_interval_ms: u64,
+    /// Reaper deletions per pass.
+    pub container_max_per_minute: u32,
+    /// jute.maxbuffer: largest accepted frame.
+    pub max_buffer: usize,
+    /// The super user's digest (`user:base64hash`).
+    pub super_digest: Option<String>,
+    /// skipACL.
+    pub skip_acl: bool,
+    /// Allowed four-letter words ("*" = all).
+    pub four_letter_whitelist: Vec<String>,
+    /// This server's id (session id prefix).
+    pub server_id: u64,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            listen: "127.0.0.1:2181".parse().expect("literal"),
+            data_dir: PathBuf::from("data"),
+            tick_ms: 2000,
+            min_session_timeout_ms: 4000,
+            max_session_timeout_ms: 40000,
+            max_client_cnxns: 60,
+            extended_types: false,
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+            max_buffer: crate::proto::DEFAULT_MAX_BUFFER,
+            super_digest: None,
+            skip_acl: false,
+            four_letter_whitelist: vec!["srvr".into()],
+            server_id: 1,
+        }
+    }
+}
+
+/// A running server.
+pub struct ServerHandle {
+    /// The bound client address.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// Stops accepting and drops the core.
+    pub fn shutdown(self) {
+        self.task.abort();
+    }
+
+    /// Waits for the server to end (it does not, unless aborted).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Counts connections per client IP for `maxClientCnxns`.
+struct CnxnGuard {
+    counts: Arc<Mutex<HashMap<IpAddr, u32>>>,
+    ip: IpAddr,
+}
+
+impl Drop for CnxnGuard {
+    fn drop(&mut self) {
+        let mut m = self.counts.lock();
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Binds the client port and spawns the server.
+pub async fn start(opts: ServerOptions) -> std::io::Result<ServerHandle> {
+    let listener = TcpListener::bind(opts.listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let max_buffer = opts.max_buffer;
+    let max_cnxns = opts.max_client_cnxns;
+    let core = core::Core::new(opts);
+    let core_task = tokio::spawn(core.run(rx));
+    let counts: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();
+    let task = tokio::spawn(async move {
+        let mut next_conn: u64 = 1;
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    continue;
+                }
+            };
+            {
+                let mut m = counts.lock();
+                let n = m.entry(peer.ip()).or_insert(0);
+                if max_cnxns != 0 && *n >= max_cnxns {
+                    tracing::warn!(%peer, "too many connections from this address (maxClientCnxns={max_cnxns}); closing");
+                    drop(stream);
+                    continue;
+                }
+                *n += 1;
+            }
+            let guard = CnxnGuard { counts: counts.clone(), ip: peer.ip() };
+            let conn = next_conn;
+            next_conn += 1;
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                conn::serve(stream, peer, conn, tx, max_buffer).await;
+                drop(guard);
+            });
+        }
+    });
+    let _ = core_task;
+    Ok(ServerHandle { addr, task })
+}
+
+/// Serves until the process is killed.
+pub async fn run(opts: ServerOptions) -> std::io::Result<()> {
+    let handle = start(opts).await?;
+    tracing::info!("ferrozk serving clients on {}", handle.addr);
+    handle.wait().await;
+    Ok(())
+}

@@ -1,0 +1,400 @@
+//! The ZNode tree and `apply`: a transaction in, changes and watch
+//! notifications out. No IO, no clock: time comes in the transaction header.
+//!
+//! Like ZooKeeper's DataTree, nodes live in a flat map keyed by full path
+//! (root is "/"), each node holding its child names; ephemerals are indexed
+//! by owner session, containers and TTL nodes by path for the reaper.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use bytes::Bytes;
+
+use super::acl::{self, AclCache, OPEN_UNSAFE_ACL_ID};
+use super::node::{Node, NodeKind};
+use super::txn::{Txn, TxnBody};
+use super::watch::{EventType, WatchTable, WatcherId};
+use crate::proto::path;
+use crate::proto::records::data::{Stat, ACL};
+use crate::proto::{ErrorCode, OpCode};
+
+/// A watch notification to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The connection to notify.
+    pub watcher: WatcherId,
+    /// What happened.
+    pub event: EventType,
+    /// Where.
+    pub path: String,
+}
+
+/// The outcome of applying one transaction (ProcessTxnResult).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApplyResult {
+    /// The transaction (or sub-op) type.
+    pub op: i32,
+    /// 0, or the error code.
+    pub err: i32,
+    /// The path acted on.
+    pub path: String,
+    /// The node's stat after the change, for ops that return one.
+    pub stat: Option<Stat>,
+    /// Per-op results of a multi.
+    pub multi: Vec<ApplyResult>,
+}
+
+/// The tree, its ACL cache, its indexes and its watch tables.
+#[derive(Debug)]
+pub struct DataTree {
+    nodes: HashMap<String, Node>,
+    /// Interned ACL lists.
+    pub acls: AclCache,
+    ephemerals: BTreeMap<i64, BTreeSet<String>>,
+    containers: BTreeSet<String>,
+    ttls: BTreeSet<String>,
+    /// Data and exist watches.
+    pub data_watches: WatchTable,
+    /// Child watches.
+    pub child_watches: WatchTable,
+    /// zxid of the last applied transaction.
+    pub last_zxid: i64,
+    /// Whether TTL encodings of `ephemeralOwner` are recognised.
+    pub extended_types: bool,
+}
+
+impl DataTree {
+    /// An empty tree with ZooKeeper's system nodes: `/zookeeper`,
+    /// `/zookeeper/quota` and `/zookeeper/config` (read-only for the world,
+    /// with aversion -1, as DataTree.addConfigNode leaves it).
+    pub fn new(extended_types: bool) -> DataTree {
+        let mut t = DataTree {
+            nodes: HashMap::new(),
+            acls: AclCache::default(),
+            ephemerals: BTreeMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            data_watches: WatchTable::default(),
+            child_watches: WatchTable::default(),
+            last_zxid: 0,
+            extended_types,
+        };
+        let empty = || Node::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, 0, 0, 0);
+        let mut root = empty();
+        root.children.insert("zookeeper".into());
+        let mut zk = empty();
+        zk.children.insert("quota".into());
+        zk.children.insert("config".into());
+        let mut config = empty();
+        config.acl = t.acls.intern(&acl::read_acl_unsafe());
+        config.stat.aversion = -1;
+        t.nodes.insert("/".into(), root);
+        t.nodes.insert("/zookeeper".into(), zk);
+        t.nodes.insert("/zookeeper/quota".into(), empty());
+        t.nodes.insert("/zookeeper/config".into(), config);
+        t
+    }
+
+    /// Paths ZooKeeper refuses to delete (DataTree.isSpecialPath).
+    pub fn is_special_path(path: &str) -> bool {
+        matches!(path, "/" | "/zookeeper" | "/zookeeper/quota" | "/zookeeper/config")
+    }
+
+    /// The node at `path`.
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    /// Number of nodes, root included.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the tree is empty (never: the root always exists).
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The ACL list of a node.
+    pub fn acl_of(&self, node: &Node) -> Vec<ACL> {
+        self.acls.get(node.acl)
+    }
+
+    /// Ephemeral paths owned by `session`.
+    pub fn ephemerals(&self, session: i64) -> impl Iterator<Item = &String> {
+        self.ephemerals.get(&session).into_iter().flatten()
+    }
+
+    /// All sessions owning ephemerals, with their paths.
+    pub fn all_ephemerals(&self) -> &BTreeMap<i64, BTreeSet<String>> {
+        &self.ephemerals
+    }
+
+    /// Container node paths.
+    pub fn containers(&self) -> &BTreeSet<String> {
+        &self.containers
+    }
+
+    /// TTL node paths.
+    pub fn ttls(&self) -> &BTreeSet<String> {
+        &self.ttls
+    }
+
+    /// Number of descendants of `path` (getAllChildrenNumber).
+    pub fn descendants(&self, path: &str) -> usize {
+        let Some(node) = self.nodes.get(path) else { return 0 };
+        let mut count = 0;
+        let mut stack: Vec<String> = node
+            .children
+            .iter()
+            .map(|c| join(path, c))
+            .collect();
+        while let Some(p) = stack.pop() {
+            count += 1;
+            if let Some(n) = self.nodes.get(&p) {
+                stack.extend(n.children.iter().map(|c| join(&p, c)));
+            }
+        }
+        count
+    }
+
+    /// Iterates over all nodes (snapshot, dump).
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
+        self.nodes.iter()
+    }
+
+    /// Applies a transaction, pushing the watch notifications it triggers.
+    pub fn apply(&mut self, txn: &Txn, out: &mut Vec<Notification>) -> ApplyResult {
+        let h = &txn.hdr;
+        if h.zxid > self.last_zxid {
+            self.last_zxid = h.zxid;
+        }
+        self.apply_body(h.r#type, h.client_id, h.zxid, h.time, &txn.body, out)
+    }
+
+    fn apply_body(
+        &mut self,
+        op: i32,
+        session: i64,
+        zxid: i64,
+        time: i64,
+        body: &TxnBody,
+        out: &mut Vec<Notification>,
+    ) -> ApplyResult {
+        let mut rc = ApplyResult { op, ..Default::default() };
+        let res = match body {
+            TxnBody::Create(t) => {
+                rc.path = t.path.clone();
+                let owner = if t.ephemeral { session } else { 0 };
+                self.create(&t.path, &t.data, &t.acl, owner, t.parent_c_version, zxid, time, out)
+            }
+            TxnBody::CreateTtl(t) => {
+                rc.path = t.path.clone();
+                let owner = NodeKind::ttl_owner(t.ttl);
+                self.create(&t.path, &t.data, &t.acl, owner, t.parent_c_version, zxid, time, out)
+            }
+            TxnBody::CreateContainer(t) => {
+                rc.path = t.path.clone();
+                let owner = super::node::CONTAINER_OWNER;
+                self.create(&t.path, &t.data, &t.acl, owner, t.parent_c_version, zxid, time, out)
+            }
+            TxnBody::Delete(t) => {
+                rc.path = t.path.clone();
+                self.delete(&t.path, zxid, out).map(|()| None)
+            }
+            TxnBody::SetData(t) => {
+                rc.path = t.path.clone();
+                self.set_data(&t.path, &t.data, t.version, zxid, time, out).map(Some)
+            }
+            TxnBody::SetAcl(t) => {
+                rc.path = t.path.clone();
+                self.set_acl(&t.path, &t.acl, t.version).map(Some)
+            }
+            TxnBody::Check(t) => {
+                rc.path = t.path.clone();
+                Ok(None)
+            }
+            TxnBody::CreateSession(_) => Ok(None),
+            TxnBody::CloseSession(t) => {
+                self.kill_session(session, zxid, &t.paths2_delete, out);
+                Ok(None)
+            }
+            TxnBody::Error(t) => Err(t.err),
+            TxnBody::Multi(subs) => {
+                // A multi that failed in prep carries error sub-txns; ZooKeeper
+                // then reports OK for the ops before the failing one and
+                // RUNTIMEINCONSISTENCY after it, and changes nothing.
+                let failed = subs.iter().any(|s| s.op == OpCode::Error.code());
+                let mut post_failed = false;
+                for sub in subs {
+                    let r = if failed {
+                        let err = match &sub.body {
+                            TxnBody::Error(e) => {
+                                post_failed = true;
+                                e.err
+                            }
+                            _ if post_failed => ErrorCode::RuntimeInconsistency.code(),
+                            _ => 0,
+                        };
+                        ApplyResult { op: OpCode::Error.code(), err, ..Default::default() }
+                    } else {
+                        self.apply_body(sub.op, session, zxid, time, &sub.body, out)
+                    };
+                    if r.err != 0 && rc.err == 0 {
+                        rc.err = r.err;
+                    }
+                    rc.multi.push(r);
+                }
+                Ok(None)
+            }
+        };
+        match res {
+            Ok(stat) => rc.stat = stat,
+            Err(e) => rc.err = e,
+        }
+        rc
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &mut self,
+        path: &str,
+        data: &Option<Bytes>,
+        acl: &[ACL],
+        owner: i64,
+        parent_cversion: i32,
+        zxid: i64,
+        time: i64,
+        out: &mut Vec<Notification>,
+    ) -> Result<Option<Stat>, i32> {
+        let parent_path = path::parent(path);
+        let name = path::basename(path);
+        let parent = self.nodes.get_mut(parent_path).ok_or(ErrorCode::NoNode.code())?;
+        if parent.children.contains(name) {
+            return Err(ErrorCode::NodeExists.code());
+        }
+        let cversion = if parent_cversion == -1 { parent.stat.cversion + 1 } else { parent_cversion };
+        if cversion > parent.stat.cversion {
+            parent.stat.cversion = cversion;
+            parent.stat.pzxid = zxid;
+        }
+        parent.children.insert(name.into());
+        let acl_id = self.acls.intern(acl);
+        let node = Node::new(data.clone(), acl_id, zxid, time, owner);
+        let stat = node.stat();
+        self.nodes.insert(path.to_string(), node);
+        match NodeKind::of(owner, self.extended_types) {
+            NodeKind::Container => {
+                self.containers.insert(path.to_string());
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.insert(path.to_string());
+            }
+            NodeKind::Ephemeral(s) => {
+                self.ephemerals.entry(s).or_default().insert(path.to_string());
+            }
+            NodeKind::Persistent => {}
+        }
+        let fired = self.data_watches.trigger(path, EventType::NodeCreated);
+        notify(&fired, EventType::NodeCreated, path, out);
+        let fired = self.child_watches.trigger(parent_path, EventType::NodeChildrenChanged);
+        notify(&fired, EventType::NodeChildrenChanged, parent_path, out);
+        Ok(Some(stat))
+    }
+
+    fn delete(&mut self, path: &str, zxid: i64, out: &mut Vec<Notification>) -> Result<(), i32> {
+        let parent_path = path::parent(path);
+        let name = path::basename(path);
+        let parent = self.nodes.get_mut(parent_path).ok_or(ErrorCode::NoNode.code())?;
+        parent.children.remove(name);
+        if zxid > parent.stat.pzxid {
+            parent.stat.pzxid = zxid;
+        }
+        let node = self.nodes.remove(path).ok_or(ErrorCode::NoNode.code())?;
+        self.acls.release(node.acl);
+        match NodeKind::of(node.stat.ephemeral_owner, self.extended_types) {
+            NodeKind::Container => {
+                self.containers.remove(path);
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.remove(path);
+            }
+            NodeKind::Ephemeral(s) => {
+                if let Some(set) = self.ephemerals.get_mut(&s) {
+                    set.remove(path);
+                    if set.is_empty() {
+                        self.ephemerals.remove(&s);
+                    }
+                }
+            }
+            NodeKind::Persistent => {}
+        }
+        let data_fired = self.data_watches.trigger(path, EventType::NodeDeleted);
+        let mut child_fired = self.child_watches.trigger(path, EventType::NodeDeleted);
+        // One NodeDeleted per watcher even if it watched both data and children.
+        child_fired.retain(|w| !data_fired.contains(w));
+        notify(&data_fired, EventType::NodeDeleted, path, out);
+        notify(&child_fired, EventType::NodeDeleted, path, out);
+        let fired = self.child_watches.trigger(parent_path, EventType::NodeChildrenChanged);
+        notify(&fired, EventType::NodeChildrenChanged, parent_path, out);
+        Ok(())
+    }
+
+    fn set_data(
+        &mut self,
+        path: &str,
+        data: &Option<Bytes>,
+        version: i32,
+        zxid: i64,
+        time: i64,
+        out: &mut Vec<Notification>,
+    ) -> Result<Stat, i32> {
+        let node = self.nodes.get_mut(path).ok_or(ErrorCode::NoNode.code())?;
+        node.data = data.clone();
+        node.stat.mtime = time;
+        node.stat.mzxid = zxid;
+        node.stat.version = version;
+        let stat = node.stat();
+        let fired = self.data_watches.trigger(path, EventType::NodeDataChanged);
+        notify(&fired, EventType::NodeDataChanged, path, out);
+        Ok(stat)
+    }
+
+    fn set_acl(&mut self, path: &str, acl: &[ACL], version: i32) -> Result<Stat, i32> {
+        let node = self.nodes.get_mut(path).ok_or(ErrorCode::NoNode.code())?;
+        let old = node.acl;
+        node.stat.aversion = version;
+        let new = self.acls.intern(acl);
+        self.acls.release(old);
+        let node = self.nodes.get_mut(path).expect("still there");
+        node.acl = new;
+        Ok(node.stat())
+    }
+
+    fn kill_session(&mut self, session: i64, zxid: i64, paths: &[String], out: &mut Vec<Notification>) {
+        // The txn names the paths to delete (ZooKeeper 3.6+ CloseSessionTxn);
+        // fall back to the index for old transactions without a list.
+        let paths: Vec<String> = if paths.is_empty() {
+            self.ephemerals.get(&session).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        } else {
+            paths.to_vec()
+        };
+        for p in paths {
+            // A path that is already gone is ignored, as in ZooKeeper.
+            let _ = self.delete(&p, zxid, out);
+        }
+        self.ephemerals.remove(&session);
+    }
+}
+
+fn notify(fired: &BTreeSet<WatcherId>, event: EventType, path: &str, out: &mut Vec<Notification>) {
+    out.extend(fired.iter().map(|&watcher| Notification { watcher, event, path: path.to_string() }));
+}
+
+/// Joins a parent path and a child name.
+pub fn join(parent: &str, child: &str) -> String {
+    if parent == "/" {
+        format!("/{child}")
+    } else {
+        format!("{parent}/{child}")
+    }
+}

@@ -1,0 +1,456 @@
+//! `prep`: turns a write request into a transaction, as ZooKeeper's
+//! PrepRequestProcessor does — validation, ACL checks, version checks,
+//! sequential naming — against the tree *plus* the changes of transactions
+//! prepared but not yet applied (outstanding change records). Failures
+//! become `error` transactions that still consume a zxid, like ZooKeeper.
+//!
+//! The order of checks is ZooKeeper's, because it decides which error a
+//! client sees when several apply.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::acl;
+use super::data_tree::DataTree;
+use super::node::{NodeKind, CONTAINER_OWNER, MAX_TTL_MS};
+use super::txn::{SubTxn, Txn, TxnBody};
+use crate::proto::multi::MultiOp;
+use crate::proto::ops::perms;
+use crate::proto::path;
+use crate::proto::records::data::{Id, StatPersisted, ACL};
+use crate::proto::records::proto::{CreateRequest, CreateTTLRequest};
+use crate::proto::records::txn::*;
+use crate::proto::{ErrorCode, OpCode, Request};
+
+/// The requester's context.
+#[derive(Debug, Clone, Copy)]
+pub struct PrepCtx<'a> {
+    /// Session issuing the request.
+    pub session: i64,
+    /// Its cxid (request xid).
+    pub cxid: i32,
+    /// The zxid this transaction gets.
+    pub zxid: i64,
+    /// Wall-clock time in ms (becomes ctime/mtime).
+    pub time: i64,
+    /// The connection's authenticated ids.
+    pub auth: &'a [Id],
+}
+
+/// A pending view of one node (ZooKeeper's ChangeRecord).
+#[derive(Debug, Clone)]
+struct Change {
+    zxid: i64,
+    /// `None`: deleted by a pending transaction.
+    stat: Option<StatPersisted>,
+    child_count: i32,
+    acl: Vec<ACL>,
+}
+
+/// Prepares transactions; owns the outstanding change records.
+#[derive(Debug, Default)]
+pub struct Prep {
+    outstanding: HashMap<String, Change>,
+    /// Recognise and allow TTL nodes.
+    pub extended_types: bool,
+    /// Skip every ACL check (`skipACL=yes`).
+    pub skip_acl: bool,
+}
+
+/// CreateMode, decoded from create flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mode {
+    ephemeral: bool,
+    sequential: bool,
+    container: bool,
+    ttl: bool,
+}
+
+fn mode_of(flags: i32) -> Result<Mode, ErrorCode> {
+    let m = |ephemeral, sequential, container, ttl| Mode { ephemeral, sequential, container, ttl };
+    Ok(match flags {
+        0 => m(false, false, false, false),
+        1 => m(true, false, false, false),
+        2 => m(false, true, false, false),
+        3 => m(true, true, false, false),
+        4 => m(false, false, true, false),
+        5 => m(false, false, false, true),
+        6 => m(false, true, false, true),
+        _ => return Err(ErrorCode::BadArguments),
+    })
+}
+
+fn check_version(current: i32, expected: i32) -> Result<i32, ErrorCode> {
+    if expected != -1 && expected != current {
+        Err(ErrorCode::BadVersion)
+    } else {
+        Ok(current + 1)
+    }
+}
+
+fn valid(path: &str) -> Result<(), ErrorCode> {
+    path::validate(path, false).map_err(|_| ErrorCode::BadArguments)
+}
+
+/// getParentPathAndValidate: the parent of a path to delete.
+fn parent_for_delete(p: &str) -> Result<&str, ErrorCode> {
+    if !p.contains('/') || p.contains('\0') || DataTree::is_special_path(p) {
+        return Err(ErrorCode::BadArguments);
+    }
+    Ok(parent_of(p))
+}
+
+/// Parent as ZooKeeper computes it (substring before the last '/'; "" is the
+/// root, which we spell "/").
+fn parent_of(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &p[..i],
+    }
+}
+
+impl Prep {
+    /// A preparer with the given options.
+    pub fn new(extended_types: bool, skip_acl: bool) -> Prep {
+        Prep { outstanding: HashMap::new(), extended_types, skip_acl }
+    }
+
+    /// Forgets change records of transactions up to `zxid`, now applied.
+    pub fn applied(&mut self, zxid: i64) {
+        if !self.outstanding.is_empty() {
+            self.outstanding.retain(|_, c| c.zxid > zxid);
+        }
+    }
+
+    fn record(&self, tree: &DataTree, p: &str) -> Result<Change, ErrorCode> {
+        if let Some(c) = self.outstanding.get(p) {
+            return match c.stat {
+                Some(_) => Ok(c.clone()),
+                None => Err(ErrorCode::NoNode),
+            };
+        }
+        let node = tree.get(p).ok_or(ErrorCode::NoNode)?;
+        Ok(Change {
+            zxid: -1,
+            stat: Some(node.stat.clone()),
+            child_count: node.children.len() as i32,
+            acl: tree.acl_of(node),
+        })
+    }
+
+    fn check_acl(&self, acl: &[ACL], perm: i32, ctx: &PrepCtx) -> Result<(), ErrorCode> {
+        acl::check(acl, perm, ctx.auth, self.skip_acl)
+    }
+
+    /// Prepares `req` (a write, see [`Request::is_write`]) into a transaction.
+    /// On failure the transaction is an `error` txn and the code is returned
+    /// beside it for the reply.
+    pub fn prep(&mut self, tree: &DataTree, ctx: &PrepCtx, req: &Request) -> (Txn, Option<ErrorCode>) {
+        let (op, res) = match req {
+            Request::Create(op, r) => (op.code(), self.create(tree, ctx, *op, r, -1)),
+            Request::CreateTtl(r) => (OpCode::CreateTtl.code(), self.create_ttl(tree, ctx, r)),
+            Request::Delete(r) => (OpCode::Delete.code(), self.delete(tree, ctx, &r.path, r.version)),
+            Request::SetData(r) => {
+                (OpCode::SetData.code(), self.set_data(tree, ctx, &r.path, &r.data, r.version))
+            }
+            Request::SetAcl(r) => (OpCode::SetAcl.code(), self.set_acl(tree, ctx, &r.path, &r.acl, r.version)),
+            Request::Check(r) => (OpCode::Check.code(), self.check(tree, ctx, &r.path, r.version)),
+            Request::CloseSession => (OpCode::CloseSession.code(), Ok(self.close_session(tree, ctx))),
+            Request::Multi(ops) => return self.multi(tree, ctx, ops),
+            // Standalone: reconfig is not supported (LeaderZooKeeperServer only).
+            Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
+            other => panic!("prep called for a non-write request: {other:?}"),
+        };
+        let hdr = |t: i32| TxnHeader { client_id: ctx.session, cxid: ctx.cxid, zxid: ctx.zxid, time: ctx.time, r#type: t };
+        match res {
+            Ok(body) => (Txn { hdr: hdr(op), body, digest: None }, None),
+            Err(e) => (
+                Txn { hdr: hdr(OpCode::Error.code()), body: TxnBody::Error(ErrorTxn { err: e.code() }), digest: None },
+                Some(e),
+            ),
+        }
+    }
+
+    /// Prepares a deleteContainer issued by the container/TTL reaper.
+    pub fn delete_container(&mut self, tree: &DataTree, ctx: &PrepCtx, p: &str) -> (Txn, Option<ErrorCode>) {
+        let res = (|| {
+            let parent_path = parent_for_delete(p)?;
+            let node = self.record(tree, p)?;
+            if node.child_count > 0 {
+                return Err(ErrorCode::NotEmpty);
+            }
+            let owner = node.stat.as_ref().expect("live").ephemeral_owner;
+            if matches!(NodeKind::of(owner, self.extended_types), NodeKind::Ephemeral(_)) {
+                return Err(ErrorCode::BadVersion);
+            }
+            let parent = self.record(tree, parent_path)?;
+            self.note_delete(ctx.zxid, p, parent_path, parent);
+            Ok(TxnBody::Delete(DeleteTxn { path: p.to_string() }))
+        })();
+        let hdr = |t: i32| TxnHeader { client_id: ctx.session, cxid: ctx.cxid, zxid: ctx.zxid, time: ctx.time, r#type: t };
+        match res {
+            Ok(body) => (Txn { hdr: hdr(OpCode::DeleteContainer.code()), body, digest: None }, None),
+            Err(e) => (
+                Txn { hdr: hdr(OpCode::Error.code()), body: TxnBody::Error(ErrorTxn { err: e.code() }), digest: None },
+                Some(e),
+            ),
+        }
+    }
+
+    fn create_ttl(&mut self, tree: &DataTree, ctx: &PrepCtx, r: &CreateTTLRequest) -> Result<TxnBody, ErrorCode> {
+        let as_create = CreateRequest { path: r.path.clone(), data: r.data.clone(), acl: r.acl.clone(), flags: r.flags };
+        self.create(tree, ctx, OpCode::CreateTtl, &as_create, r.ttl)
+    }
+
+    fn create(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        op: OpCode,
+        r: &CreateRequest,
+        ttl: i64,
+    ) -> Result<TxnBody, ErrorCode> {
+        let mode = mode_of(r.flags)?;
+        // validateCreateRequest
+        if mode.ttl && !self.extended_types {
+            return Err(ErrorCode::Unimplemented);
+        }
+        if mode.ttl {
+            if ttl <= 0 || ttl > MAX_TTL_MS {
+                return Err(ErrorCode::BadArguments);
+            }
+        } else if ttl >= 0 {
+            return Err(ErrorCode::BadArguments);
+        }
+        // validatePathForCreate
+        if !r.path.contains('/') || r.path.contains('\0') {
+            return Err(ErrorCode::BadArguments);
+        }
+        let parent_path = parent_of(&r.path).to_string();
+        let acl = acl::fixup(ctx.auth, &r.acl)?;
+        let parent = self.record(tree, &parent_path)?;
+        self.check_acl(&parent.acl, perms::CREATE, ctx)?;
+        let pstat = parent.stat.clone().expect("live record");
+        let mut p = r.path.clone();
+        if mode.sequential {
+            p.push_str(&format!("{:010}", pstat.cversion));
+        }
+        valid(&p)?;
+        if self.record(tree, &p).is_ok() {
+            return Err(ErrorCode::NodeExists);
+        }
+        if matches!(NodeKind::of(pstat.ephemeral_owner, self.extended_types), NodeKind::Ephemeral(_)) {
+            return Err(ErrorCode::NoChildrenForEphemerals);
+        }
+        let new_cversion = pstat.cversion + 1;
+        let body = match op {
+            OpCode::CreateContainer => TxnBody::CreateContainer(CreateContainerTxn {
+                path: p.clone(),
+                data: r.data.clone(),
+                acl: acl.clone(),
+                parent_c_version: new_cversion,
+            }),
+            OpCode::CreateTtl => TxnBody::CreateTtl(CreateTTLTxn {
+                path: p.clone(),
+                data: r.data.clone(),
+                acl: acl.clone(),
+                parent_c_version: new_cversion,
+                ttl,
+            }),
+            _ => TxnBody::Create(CreateTxn {
+                path: p.clone(),
+                data: r.data.clone(),
+                acl: acl.clone(),
+                ephemeral: mode.ephemeral,
+                parent_c_version: new_cversion,
+            }),
+        };
+        let owner = if mode.container {
+            CONTAINER_OWNER
+        } else if mode.ttl {
+            NodeKind::ttl_owner(ttl)
+        } else if mode.ephemeral {
+            ctx.session
+        } else {
+            0
+        };
+        let mut parent = parent;
+        parent.zxid = ctx.zxid;
+        parent.child_count += 1;
+        let ps = parent.stat.as_mut().expect("live");
+        ps.cversion = new_cversion;
+        ps.pzxid = ctx.zxid;
+        self.outstanding.insert(parent_path, parent);
+        let stat = StatPersisted {
+            czxid: ctx.zxid,
+            mzxid: ctx.zxid,
+            ctime: ctx.time,
+            mtime: ctx.time,
+            version: 0,
+            cversion: 0,
+            aversion: 0,
+            ephemeral_owner: owner,
+            pzxid: ctx.zxid,
+        };
+        self.outstanding.insert(p, Change { zxid: ctx.zxid, stat: Some(stat), child_count: 0, acl });
+        Ok(body)
+    }
+
+    fn note_delete(&mut self, zxid: i64, p: &str, parent_path: &str, mut parent: Change) {
+        parent.zxid = zxid;
+        parent.child_count -= 1;
+        parent.stat.as_mut().expect("live").pzxid = zxid;
+        self.outstanding.insert(parent_path.to_string(), parent);
+        self.outstanding.insert(p.to_string(), Change { zxid, stat: None, child_count: 0, acl: vec![] });
+    }
+
+    fn delete(&mut self, tree: &DataTree, ctx: &PrepCtx, p: &str, version: i32) -> Result<TxnBody, ErrorCode> {
+        let parent_path = parent_for_delete(p)?;
+        let parent = self.record(tree, parent_path)?;
+        self.check_acl(&parent.acl, perms::DELETE, ctx)?;
+        let node = self.record(tree, p)?;
+        check_version(node.stat.as_ref().expect("live").version, version)?;
+        if node.child_count > 0 {
+            return Err(ErrorCode::NotEmpty);
+        }
+        self.note_delete(ctx.zxid, p, parent_path, parent);
+        Ok(TxnBody::Delete(DeleteTxn { path: p.to_string() }))
+    }
+
+    fn set_data(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        p: &str,
+        data: &Option<Bytes>,
+        version: i32,
+    ) -> Result<TxnBody, ErrorCode> {
+        valid(p)?;
+        let mut node = self.record(tree, p)?;
+        self.check_acl(&node.acl, perms::WRITE, ctx)?;
+        let s = node.stat.as_mut().expect("live");
+        let new_version = check_version(s.version, version)?;
+        s.version = new_version;
+        s.mtime = ctx.time;
+        s.mzxid = ctx.zxid;
+        node.zxid = ctx.zxid;
+        self.outstanding.insert(p.to_string(), node);
+        Ok(TxnBody::SetData(SetDataTxn { path: p.to_string(), data: data.clone(), version: new_version }))
+    }
+
+    fn set_acl(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        p: &str,
+        acl: &[ACL],
+        version: i32,
+    ) -> Result<TxnBody, ErrorCode> {
+        valid(p)?;
+        let acl = acl::fixup(ctx.auth, acl)?;
+        let mut node = self.record(tree, p)?;
+        self.check_acl(&node.acl, perms::ADMIN, ctx)?;
+        let s = node.stat.as_mut().expect("live");
+        let new_version = check_version(s.aversion, version)?;
+        s.aversion = new_version;
+        node.zxid = ctx.zxid;
+        node.acl = acl.clone();
+        self.outstanding.insert(p.to_string(), node);
+        Ok(TxnBody::SetAcl(SetACLTxn { path: p.to_string(), acl, version: new_version }))
+    }
+
+    fn check(&mut self, tree: &DataTree, ctx: &PrepCtx, p: &str, version: i32) -> Result<TxnBody, ErrorCode> {
+        valid(p)?;
+        let node = self.record(tree, p)?;
+        self.check_acl(&node.acl, perms::READ, ctx)?;
+        let v = check_version(node.stat.as_ref().expect("live").version, version)?;
+        Ok(TxnBody::Check(CheckVersionTxn { path: p.to_string(), version: v }))
+    }
+
+    fn close_session(&mut self, tree: &DataTree, ctx: &PrepCtx) -> TxnBody {
+        let mut paths: std::collections::BTreeSet<String> = tree.ephemerals(ctx.session).cloned().collect();
+        for (p, c) in &self.outstanding {
+            match &c.stat {
+                None => {
+                    paths.remove(p);
+                }
+                Some(s) if s.ephemeral_owner == ctx.session => {
+                    paths.insert(p.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        for p in &paths {
+            self.outstanding.insert(p.clone(), Change { zxid: ctx.zxid, stat: None, child_count: 0, acl: vec![] });
+        }
+        TxnBody::CloseSession(CloseSessionTxn { paths2_delete: paths.into_iter().collect() })
+    }
+
+    fn multi(&mut self, tree: &DataTree, ctx: &PrepCtx, ops: &[MultiOp]) -> (Txn, Option<ErrorCode>) {
+        if ops.iter().any(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_))) {
+            // MultiOperationRecord refuses to mix reads and writes while
+            // deserializing; ZooKeeper answers MARSHALLINGERROR.
+            let e = ErrorCode::MarshallingError;
+            let hdr = TxnHeader {
+                client_id: ctx.session,
+                cxid: ctx.cxid,
+                zxid: ctx.zxid,
+                time: ctx.time,
+                r#type: OpCode::Error.code(),
+            };
+            return (Txn { hdr, body: TxnBody::Error(ErrorTxn { err: e.code() }), digest: None }, Some(e));
+        }
+        // Save the change records the ops could touch, to roll back on failure.
+        let mut saved: HashMap<String, Option<Change>> = HashMap::new();
+        for op in ops {
+            for p in [op.path(), parent_of(op.path())] {
+                saved.entry(p.to_string()).or_insert_with(|| self.outstanding.get(p).cloned());
+            }
+        }
+        let mut subs = Vec::with_capacity(ops.len());
+        let mut failure = None;
+        for op in ops {
+            if failure.is_some() {
+                subs.push(SubTxn {
+                    op: OpCode::Error.code(),
+                    body: TxnBody::Error(ErrorTxn { err: ErrorCode::RuntimeInconsistency.code() }),
+                });
+                continue;
+            }
+            let res = match op {
+                MultiOp::Create(code, r) => self.create(tree, ctx, *code, r, -1),
+                MultiOp::CreateTtl(r) => self.create_ttl(tree, ctx, r),
+                MultiOp::Delete(_, r) => self.delete(tree, ctx, &r.path, r.version),
+                MultiOp::SetData(r) => self.set_data(tree, ctx, &r.path, &r.data, r.version),
+                MultiOp::Check(r) => self.check(tree, ctx, &r.path, r.version),
+                MultiOp::GetChildren(_) | MultiOp::GetData(_) => unreachable!("rejected above"),
+            };
+            match res {
+                Ok(body) => subs.push(SubTxn { op: op.opcode().code(), body }),
+                Err(e) => {
+                    failure = Some(e);
+                    subs.push(SubTxn { op: OpCode::Error.code(), body: TxnBody::Error(ErrorTxn { err: e.code() }) });
+                    for (p, c) in saved.drain() {
+                        match c {
+                            Some(c) => {
+                                self.outstanding.insert(p, c);
+                            }
+                            None => {
+                                self.outstanding.remove(&p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let hdr = TxnHeader {
+            client_id: ctx.session,
+            cxid: ctx.cxid,
+            zxid: ctx.zxid,
+            time: ctx.time,
+            r#type: OpCode::Multi.code(),
+        };
+        (Txn { hdr, body: TxnBody::Multi(subs), digest: None }, failure)
+    }
+}

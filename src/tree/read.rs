@@ -1,0 +1,216 @@
+//! The read side of request processing (ZooKeeper's FinalRequestProcessor
+//! for non-transactional requests): reads, watch registration, and the
+//! session-scoped queries. Registering a watch mutates the watch tables, so
+//! these take the tree mutably; they never change nodes.
+
+use super::acl;
+use super::data_tree::{DataTree, Notification};
+use super::watch::{EventType, WatchMode, WatcherId, WatcherType};
+use crate::proto::multi::{MultiOp, MultiResult};
+use crate::proto::ops::perms;
+use crate::proto::records::data::{ClientInfo, Id, Stat};
+use crate::proto::records::proto::*;
+use crate::proto::response::Response;
+use crate::proto::{ErrorCode, Request};
+
+/// Who is reading.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadCtx<'a> {
+    /// The session.
+    pub session: i64,
+    /// The connection, which owns any watch set.
+    pub watcher: WatcherId,
+    /// The connection's authenticated ids.
+    pub auth: &'a [Id],
+    /// `skipACL`.
+    pub skip_acl: bool,
+}
+
+fn check(tree: &DataTree, path: &str, perm: i32, ctx: &ReadCtx) -> Result<(), ErrorCode> {
+    let node = tree.get(path).ok_or(ErrorCode::NoNode)?;
+    tree.acls.with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))
+}
+
+fn get_data(tree: &mut DataTree, ctx: &ReadCtx, r: &GetDataRequest) -> Result<GetDataResponse, ErrorCode> {
+    check(tree, &r.path, perms::READ, ctx)?;
+    if r.watch {
+        tree.data_watches.add(&r.path, ctx.watcher, WatchMode::Standard);
+    }
+    let node = tree.get(&r.path).expect("checked");
+    Ok(GetDataResponse { data: node.data.clone(), stat: node.stat() })
+}
+
+fn get_children(tree: &mut DataTree, ctx: &ReadCtx, r: &GetChildrenRequest) -> Result<(Vec<String>, Stat), ErrorCode> {
+    check(tree, &r.path, perms::READ, ctx)?;
+    if r.watch {
+        tree.child_watches.add(&r.path, ctx.watcher, WatchMode::Standard);
+    }
+    let node = tree.get(&r.path).expect("checked");
+    Ok((node.children.iter().map(|c| c.to_string()).collect(), node.stat()))
+}
+
+/// Serves a non-transactional request. `out` receives notifications that
+/// must reach this connection before the reply (setWatches catch-up).
+pub fn read(
+    tree: &mut DataTree,
+    ctx: &ReadCtx,
+    req: &Request,
+    out: &mut Vec<Notification>,
+) -> Result<Response, ErrorCode> {
+    Ok(match req {
+        Request::Exists(r) => {
+            if r.path.contains('\0') {
+                return Err(ErrorCode::BadArguments);
+            }
+            // The watch is set even when the node does not exist: that is
+            // how exists() watches for creation.
+            if r.watch {
+                tree.data_watches.add(&r.path, ctx.watcher, WatchMode::Standard);
+            }
+            Response::Stat(tree.get(&r.path).ok_or(ErrorCode::NoNode)?.stat())
+        }
+        Request::GetData(r) => Response::GetData(get_data(tree, ctx, r)?),
+        Request::GetChildren(r, false) => {
+            Response::GetChildren(GetChildrenResponse { children: get_children(tree, ctx, r)?.0 })
+        }
+        Request::GetChildren(r, true) => {
+            let (children, stat) = get_children(tree, ctx, r)?;
+            Response::GetChildren2(GetChildren2Response { children, stat })
+        }
+        Request::GetAcl(r) => {
+            let node = tree.get(&r.path).ok_or(ErrorCode::NoNode)?;
+            let list = tree.acl_of(node);
+            acl::check(&list, perms::READ | perms::ADMIN, ctx.auth, ctx.skip_acl)?;
+            let stat = node.stat();
+            // Without ADMIN, digest hashes are masked (ZOOKEEPER-1392).
+            let list = if acl::check(&list, perms::ADMIN, ctx.auth, ctx.skip_acl).is_ok() {
+                list
+            } else {
+                list.into_iter()
+                    .map(|mut a| {
+                        if a.id.scheme == "digest" {
+                            let user = a.id.id.split(':').next().unwrap_or("").to_string();
+                            a.id.id = format!("{user}:x");
+                        }
+                        a
+                    })
+                    .collect()
+            };
+            Response::GetAcl(GetACLResponse { acl: list, stat })
+        }
+        Request::GetAllChildrenNumber(r) => {
+            check(tree, &r.path, perms::READ, ctx)?;
+            Response::AllChildrenNumber(GetAllChildrenNumberResponse { total_number: tree.descendants(&r.path) as i32 })
+        }
+        Request::GetEphemerals(r) => {
+            let prefix = r.prefix_path.trim();
+            let all = tree.ephemerals(ctx.session);
+            let ephemerals = if prefix.is_empty() || prefix == "/" {
+                all.cloned().collect()
+            } else {
+                all.filter(|p| p.starts_with(&r.prefix_path)).cloned().collect()
+            };
+            Response::Ephemerals(GetEphemeralsResponse { ephemerals })
+        }
+        Request::Sync(r) => Response::Sync(SyncResponse { path: r.path.clone() }),
+        Request::MultiRead(ops) => {
+            let mut results = Vec::with_capacity(ops.len());
+            for op in ops {
+                let r = match op {
+                    MultiOp::GetData(r) => get_data(tree, ctx, r).map(|g| MultiResult::GetData(g.data, g.stat)),
+                    MultiOp::GetChildren(r) => get_children(tree, ctx, r).map(|(c, _)| MultiResult::GetChildren(c)),
+                    _ => return Err(ErrorCode::MarshallingError),
+                };
+                results.push(r.unwrap_or_else(|e| MultiResult::Error(e.code())));
+            }
+            Response::Multi(results)
+        }
+        Request::SetWatches(w) => {
+            set_watches(tree, ctx.watcher, w, out);
+            Response::Empty
+        }
+        Request::AddWatch(r) => {
+            let mode = WatchMode::from_add_watch_mode(r.mode).ok_or(ErrorCode::MarshallingError)?;
+            tree.data_watches.add(&r.path, ctx.watcher, mode);
+            if mode != WatchMode::PersistentRecursive {
+                tree.child_watches.add(&r.path, ctx.watcher, mode);
+            }
+            Response::ErrorBody(ErrorResponse { err: 0 })
+        }
+        Request::CheckWatches(r) => {
+            let ty = WatcherType::from_i32(r.r#type).ok_or(ErrorCode::MarshallingError)?;
+            let has = |t: &super::watch::WatchTable| t.mode(&r.path, ctx.watcher).is_some();
+            let found = match ty {
+                WatcherType::Children => has(&tree.child_watches),
+                WatcherType::Data => has(&tree.data_watches),
+                WatcherType::Any => has(&tree.child_watches) || has(&tree.data_watches),
+                // ZooKeeper 3.8's DataTree has no case for these: never found.
+                WatcherType::Persistent | WatcherType::PersistentRecursive => false,
+            };
+            if !found {
+                return Err(ErrorCode::NoWatcher);
+            }
+            Response::Empty
+        }
+        Request::RemoveWatches(r) => {
+            let ty = WatcherType::from_i32(r.r#type).ok_or(ErrorCode::MarshallingError)?;
+            let w = ctx.watcher;
+            let removed = match ty {
+                WatcherType::Children => tree.child_watches.remove(&r.path, w, |_| true),
+                WatcherType::Data => tree.data_watches.remove(&r.path, w, |_| true),
+                WatcherType::Any => {
+                    let c = tree.child_watches.remove(&r.path, w, |_| true);
+                    let d = tree.data_watches.remove(&r.path, w, |_| true);
+                    c || d
+                }
+                WatcherType::Persistent | WatcherType::PersistentRecursive => false,
+            };
+            if !removed {
+                return Err(ErrorCode::NoWatcher);
+            }
+            Response::Empty
+        }
+        Request::WhoAmI => Response::WhoAmI(WhoAmIResponse {
+            client_info: ctx
+                .auth
+                .iter()
+                .map(|id| ClientInfo { auth_scheme: id.scheme.clone(), user: id.id.clone() })
+                .collect(),
+        }),
+        other => panic!("read called for a request it does not serve: {other:?}"),
+    })
+}
+
+/// Re-registers a reconnecting client's watches, firing at once the ones
+/// whose condition changed since `relative_zxid` (DataTree.setWatches).
+fn set_watches(tree: &mut DataTree, watcher: WatcherId, w: &SetWatches2, out: &mut Vec<Notification>) {
+    let mut fire = |event, path: &str| out.push(Notification { watcher, event, path: path.to_string() });
+    for p in &w.data_watches {
+        match tree.get(p) {
+            None => fire(EventType::NodeDeleted, p),
+            Some(n) if n.stat.mzxid > w.relative_zxid => fire(EventType::NodeDataChanged, p),
+            Some(_) => tree.data_watches.add(p, watcher, WatchMode::Standard),
+        }
+    }
+    for p in &w.exist_watches {
+        match tree.get(p) {
+            Some(_) => fire(EventType::NodeCreated, p),
+            None => tree.data_watches.add(p, watcher, WatchMode::Standard),
+        }
+    }
+    for p in &w.child_watches {
+        match tree.get(p) {
+            None => fire(EventType::NodeDeleted, p),
+            Some(n) if n.stat.pzxid > w.relative_zxid => fire(EventType::NodeChildrenChanged, p),
+            Some(_) => tree.child_watches.add(p, watcher, WatchMode::Standard),
+        }
+    }
+    for p in &w.persistent_watches {
+        tree.child_watches.add(p, watcher, WatchMode::Persistent);
+        tree.data_watches.add(p, watcher, WatchMode::Persistent);
+    }
+    for p in &w.persistent_recursive_watches {
+        tree.child_watches.add(p, watcher, WatchMode::PersistentRecursive);
+        tree.data_watches.add(p, watcher, WatchMode::PersistentRecursive);
+    }
+}
