@@ -14,9 +14,10 @@
 //! - `config`: zoo.cfg and TOML configuration.
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod client;
+pub mod config;
 pub mod proto;
 pub mod server;
-pub mod tree;
 pub mod session;
-pub mod config;
-pub mod client;
+pub mod tree;

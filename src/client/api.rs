@@ -60,7 +60,13 @@ fn path_watch(path: &str, watch: bool) -> impl FnOnce(&mut BytesMut) + '_ {
 
 impl Client {
     /// Creates a node; returns its path (with the sequence suffix, if any).
-    pub async fn create(&self, path: &str, data: &[u8], acl: &[ACL], mode: CreateMode) -> Result<String, Error> {
+    pub async fn create(
+        &self,
+        path: &str,
+        data: &[u8],
+        acl: &[ACL],
+        mode: CreateMode,
+    ) -> Result<String, Error> {
         Ok(self.create_opt(path, Some(data), acl, mode, false).await?.0)
     }
 
@@ -123,10 +129,20 @@ impl Client {
     /// watch is left either way (NodeCreated fires it for a missing node).
     pub async fn exists(&self, path: &str, watch: bool) -> Result<Option<Stat>, Error> {
         let sp = self.server_path(path, false)?;
-        let reg = if watch { WatchReg::Exists(sp.clone()) } else { WatchReg::None };
-        match self.call(OpCode::Exists, path, reg, path_watch(&sp, watch)).await {
+        let reg = if watch {
+            WatchReg::Exists(sp.clone())
+        } else {
+            WatchReg::None
+        };
+        match self
+            .call(OpCode::Exists, path, reg, path_watch(&sp, watch))
+            .await
+        {
             Ok(mut body) => Ok(Some(ExistsResponse::decode(&mut body)?.stat)),
-            Err(Error::Zk { code: ErrorCode::NoNode, .. }) => Ok(None),
+            Err(Error::Zk {
+                code: ErrorCode::NoNode,
+                ..
+            }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -134,8 +150,14 @@ impl Client {
     /// The node's data (`None` if stored as null) and stat.
     pub async fn get_data(&self, path: &str, watch: bool) -> Result<(Option<Bytes>, Stat), Error> {
         let sp = self.server_path(path, false)?;
-        let reg = if watch { WatchReg::Data(sp.clone()) } else { WatchReg::None };
-        let mut body = self.call(OpCode::GetData, path, reg, path_watch(&sp, watch)).await?;
+        let reg = if watch {
+            WatchReg::Data(sp.clone())
+        } else {
+            WatchReg::None
+        };
+        let mut body = self
+            .call(OpCode::GetData, path, reg, path_watch(&sp, watch))
+            .await?;
         let r = GetDataResponse::decode(&mut body)?;
         Ok((r.data, r.stat))
     }
@@ -146,7 +168,12 @@ impl Client {
     }
 
     /// Sets the node's data, which may be null.
-    pub async fn set_data_opt(&self, path: &str, data: Option<&[u8]>, version: i32) -> Result<Stat, Error> {
+    pub async fn set_data_opt(
+        &self,
+        path: &str,
+        data: Option<&[u8]>,
+        version: i32,
+    ) -> Result<Stat, Error> {
         let sp = self.server_path(path, false)?;
         let mut body = self
             .call(OpCode::SetData, path, WatchReg::None, |o| {
@@ -161,7 +188,9 @@ impl Client {
     /// The node's ACL and stat.
     pub async fn get_acl(&self, path: &str) -> Result<(Vec<ACL>, Stat), Error> {
         let sp = self.server_path(path, false)?;
-        let mut body = self.call(OpCode::GetAcl, path, WatchReg::None, |o| put_str(o, &sp)).await?;
+        let mut body = self
+            .call(OpCode::GetAcl, path, WatchReg::None, |o| put_str(o, &sp))
+            .await?;
         let r = GetACLResponse::decode(&mut body)?;
         Ok((r.acl, r.stat))
     }
@@ -182,16 +211,32 @@ impl Client {
     /// The names of the node's children (unordered, as the server sends them).
     pub async fn get_children(&self, path: &str, watch: bool) -> Result<Vec<String>, Error> {
         let sp = self.server_path(path, false)?;
-        let reg = if watch { WatchReg::Child(sp.clone()) } else { WatchReg::None };
-        let mut body = self.call(OpCode::GetChildren, path, reg, path_watch(&sp, watch)).await?;
+        let reg = if watch {
+            WatchReg::Child(sp.clone())
+        } else {
+            WatchReg::None
+        };
+        let mut body = self
+            .call(OpCode::GetChildren, path, reg, path_watch(&sp, watch))
+            .await?;
         Ok(GetChildrenResponse::decode(&mut body)?.children)
     }
 
     /// The node's children and its stat (getChildren2).
-    pub async fn get_children2(&self, path: &str, watch: bool) -> Result<(Vec<String>, Stat), Error> {
+    pub async fn get_children2(
+        &self,
+        path: &str,
+        watch: bool,
+    ) -> Result<(Vec<String>, Stat), Error> {
         let sp = self.server_path(path, false)?;
-        let reg = if watch { WatchReg::Child(sp.clone()) } else { WatchReg::None };
-        let mut body = self.call(OpCode::GetChildren2, path, reg, path_watch(&sp, watch)).await?;
+        let reg = if watch {
+            WatchReg::Child(sp.clone())
+        } else {
+            WatchReg::None
+        };
+        let mut body = self
+            .call(OpCode::GetChildren2, path, reg, path_watch(&sp, watch))
+            .await?;
         let r = GetChildren2Response::decode(&mut body)?;
         Ok((r.children, r.stat))
     }
@@ -199,7 +244,11 @@ impl Client {
     /// The number of descendants of the node.
     pub async fn get_all_children_number(&self, path: &str) -> Result<i32, Error> {
         let sp = self.server_path(path, false)?;
-        let mut body = self.call(OpCode::GetAllChildrenNumber, path, WatchReg::None, |o| put_str(o, &sp)).await?;
+        let mut body = self
+            .call(OpCode::GetAllChildrenNumber, path, WatchReg::None, |o| {
+                put_str(o, &sp)
+            })
+            .await?;
         Ok(GetAllChildrenNumberResponse::decode(&mut body)?.total_number)
     }
 
@@ -208,7 +257,11 @@ impl Client {
     /// prefix goes through the chroot, and nodes outside it are left out.
     pub async fn get_ephemerals(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let sp = self.server_path(prefix, false)?;
-        let mut body = self.call(OpCode::GetEphemerals, prefix, WatchReg::None, |o| put_str(o, &sp)).await?;
+        let mut body = self
+            .call(OpCode::GetEphemerals, prefix, WatchReg::None, |o| {
+                put_str(o, &sp)
+            })
+            .await?;
         let all = GetEphemeralsResponse::decode(&mut body)?.ephemerals;
         let root = self.server_path("/", false)?;
         Ok(all
@@ -221,7 +274,8 @@ impl Client {
     /// Waits until the server this client talks to has caught up with the leader.
     pub async fn sync(&self, path: &str) -> Result<(), Error> {
         let sp = self.server_path(path, false)?;
-        self.call(OpCode::Sync, path, WatchReg::None, |o| put_str(o, &sp)).await?;
+        self.call(OpCode::Sync, path, WatchReg::None, |o| put_str(o, &sp))
+            .await?;
         Ok(())
     }
 
@@ -250,7 +304,9 @@ impl Client {
             let sp = self.server_path(o.path(), seq)?;
             wire.push(o.into_multi_op(sp));
         }
-        let mut body = self.call(op, "", WatchReg::None, |o| multi::encode_request(&wire, o)).await?;
+        let mut body = self
+            .call(op, "", WatchReg::None, |o| multi::encode_request(&wire, o))
+            .await?;
         let results = multi::decode_response(&mut body)?;
         Ok(results
             .into_iter()
@@ -267,9 +323,19 @@ impl Client {
     /// fails with [`Error::AuthFailed`] and so does everything after.
     pub async fn add_auth(&self, scheme: &str, auth: &[u8]) -> Result<(), Error> {
         let auth = Bytes::copy_from_slice(auth);
-        self.shared().auths.lock().push((scheme.to_string(), auth.clone()));
-        let p = AuthPacket { r#type: 0, scheme: scheme.to_string(), auth: Some(auth) };
-        let frame = super::conn::frame_with_xid(crate::proto::ops::XID_AUTH, OpCode::Auth.code(), |o| p.encode(o));
+        self.shared()
+            .auths
+            .lock()
+            .push((scheme.to_string(), auth.clone()));
+        let p = AuthPacket {
+            r#type: 0,
+            scheme: scheme.to_string(),
+            auth: Some(auth),
+        };
+        let frame =
+            super::conn::frame_with_xid(crate::proto::ops::XID_AUTH, OpCode::Auth.code(), |o| {
+                p.encode(o)
+            });
         let (hdr, _) = self.submit(frame, true, WatchReg::None).await?;
         if hdr.err != 0 {
             return Err(Error::from_code(hdr.err, OpCode::Auth, ""));
@@ -293,7 +359,12 @@ impl Client {
     /// Removed watches show up as *WatchRemoved events. With `local`, a
     /// failure to reach the server (or its refusal) still removes the
     /// client's record, and succeeds if there was one to remove.
-    pub async fn remove_watches(&self, path: &str, ty: WatcherType, local: bool) -> Result<(), Error> {
+    pub async fn remove_watches(
+        &self,
+        path: &str,
+        ty: WatcherType,
+        local: bool,
+    ) -> Result<(), Error> {
         let sp = self.server_path(path, false)?;
         let reg = WatchReg::Remove(sp.clone(), ty);
         let r = self
@@ -330,7 +401,9 @@ impl Client {
 
     /// The identities this connection is authenticated as.
     pub async fn who_am_i(&self) -> Result<Vec<ClientInfo>, Error> {
-        let mut body = self.call(OpCode::WhoAmI, "", WatchReg::None, |_| {}).await?;
+        let mut body = self
+            .call(OpCode::WhoAmI, "", WatchReg::None, |_| {})
+            .await?;
         Ok(WhoAmIResponse::decode(&mut body)?.client_info)
     }
 
@@ -359,8 +432,14 @@ impl Client {
     /// The ensemble configuration (`/zookeeper/config`, outside any chroot).
     pub async fn get_config(&self, watch: bool) -> Result<(Option<Bytes>, Stat), Error> {
         const CONFIG: &str = "/zookeeper/config";
-        let reg = if watch { WatchReg::Data(CONFIG.into()) } else { WatchReg::None };
-        let mut body = self.call(OpCode::GetData, CONFIG, reg, path_watch(CONFIG, watch)).await?;
+        let reg = if watch {
+            WatchReg::Data(CONFIG.into())
+        } else {
+            WatchReg::None
+        };
+        let mut body = self
+            .call(OpCode::GetData, CONFIG, reg, path_watch(CONFIG, watch))
+            .await?;
         let r = GetDataResponse::decode(&mut body)?;
         Ok((r.data, r.stat))
     }

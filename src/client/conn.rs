@@ -123,8 +123,17 @@ pub enum ConnEnd {
 
 /// A handshake's outcome.
 pub enum Handshake {
-    /// Connected; `rest` holds bytes read past the handshake reply.
-    Connected { stream: TcpStream, rest: BytesMut, rsp: ConnectResponse, read_only: bool },
+    /// Connected.
+    Connected {
+        /// The socket.
+        stream: TcpStream,
+        /// Bytes read past the handshake reply.
+        rest: BytesMut,
+        /// The server's ConnectResponse.
+        rsp: ConnectResponse,
+        /// Whether the server is read-only.
+        read_only: bool,
+    },
     /// The server says the session is gone.
     Expired,
 }
@@ -139,7 +148,11 @@ pub async fn handshake(
     stream.set_nodelay(true)?;
     let mut out = BytesMut::with_capacity(64);
     out.put_u32(0);
-    Connect { req, read_only: Some(read_only) }.encode(&mut out);
+    Connect {
+        req,
+        read_only: Some(read_only),
+    }
+    .encode(&mut out);
     let len = (out.len() - 4) as u32;
     out[..4].copy_from_slice(&len.to_be_bytes());
     stream.write_all(&out).await?;
@@ -156,7 +169,12 @@ pub async fn handshake(
     if rsp.time_out <= 0 {
         return Ok(Handshake::Expired);
     }
-    Ok(Handshake::Connected { stream, rest: buf, rsp, read_only: ro })
+    Ok(Handshake::Connected {
+        stream,
+        rest: buf,
+        rsp,
+        read_only: ro,
+    })
 }
 
 /// Splits one complete frame off the front of `buf`, if there is one.
@@ -166,7 +184,9 @@ fn next_frame(buf: &mut BytesMut, max_frame: usize) -> Result<Option<Bytes>, Err
     }
     let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
     if len > max_frame {
-        return Err(Error::Protocol(format!("frame of {len} bytes exceeds {max_frame}")));
+        return Err(Error::Protocol(format!(
+            "frame of {len} bytes exceeds {max_frame}"
+        )));
     }
     if buf.len() < 4 + len {
         buf.reserve(4 + len - buf.len());
@@ -190,14 +210,12 @@ pub async fn read_loop(
         let frame = match next_frame(&mut buf, max_frame) {
             Err(e) => return ConnEnd::Lost(e),
             Ok(Some(f)) => f,
-            Ok(None) => {
-                match timeout(read_timeout, rd.read_buf(&mut buf)).await {
-                    Err(_) => return ConnEnd::Lost(Error::Timeout),
-                    Ok(Err(e)) => return ConnEnd::Lost(e.into()),
-                    Ok(Ok(0)) => return ConnEnd::Lost(Error::ConnectionLoss),
-                    Ok(Ok(_)) => continue,
-                }
-            }
+            Ok(None) => match timeout(read_timeout, rd.read_buf(&mut buf)).await {
+                Err(_) => return ConnEnd::Lost(Error::Timeout),
+                Ok(Err(e)) => return ConnEnd::Lost(e.into()),
+                Ok(Ok(0)) => return ConnEnd::Lost(Error::ConnectionLoss),
+                Ok(Ok(_)) => continue,
+            },
         };
         match dispatch(frame, &shared, &inflight) {
             Ok(true) => {}
@@ -220,20 +238,31 @@ fn dispatch(mut frame: Bytes, shared: &Shared, inflight: &Mutex<Inflight>) -> Re
             let waiter = inflight.lock().auths.pop_front().flatten();
             let failed = hdr.err == ErrorCode::AuthFailed.code();
             if let Some(tx) = waiter {
-                let _ = tx.send(if failed { Err(Error::AuthFailed) } else { Ok((hdr, frame)) });
+                let _ = tx.send(if failed {
+                    Err(Error::AuthFailed)
+                } else {
+                    Ok((hdr, frame))
+                });
             }
             return Ok(!failed);
         }
         xid => {
             let p = inflight.lock().calls.pop_front();
             let Some(p) = p else {
-                return Err(Error::Protocol(format!("reply xid {xid} with nothing outstanding")));
+                return Err(Error::Protocol(format!(
+                    "reply xid {xid} with nothing outstanding"
+                )));
             };
             if p.xid != xid {
-                return Err(Error::Protocol(format!("reply xid {xid}, expected {}", p.xid)));
+                return Err(Error::Protocol(format!(
+                    "reply xid {xid}, expected {}",
+                    p.xid
+                )));
             }
             if hdr.zxid > 0 {
-                shared.last_zxid.store(hdr.zxid, std::sync::atomic::Ordering::Release);
+                shared
+                    .last_zxid
+                    .store(hdr.zxid, std::sync::atomic::Ordering::Release);
             }
             if p.reg != WatchReg::None {
                 let removed = shared.watches.lock().on_reply(&p.reg, hdr.err);
@@ -256,7 +285,12 @@ fn deliver(ev: WatcherEvent, zxid: i64, shared: &Shared) -> Result<(), Error> {
     let keeper_state = KeeperState::from_i32(ev.state).ok_or_else(bad)?;
     shared.watches.lock().on_event(event_type, &ev.path);
     let path = Some(shared.chroot.to_client(ev.path));
-    shared.emit(WatchedEvent { event_type, keeper_state, path, zxid });
+    shared.emit(WatchedEvent {
+        event_type,
+        keeper_state,
+        path,
+        zxid,
+    });
     Ok(())
 }
 
@@ -269,7 +303,13 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn stamp(&mut self, cmd: Command, buf: &mut BytesMut, calls: &mut Vec<Pending>, auths: &mut Vec<Option<ReplyTx>>) {
+    fn stamp(
+        &mut self,
+        cmd: Command,
+        buf: &mut BytesMut,
+        calls: &mut Vec<Pending>,
+        auths: &mut Vec<Option<ReplyTx>>,
+    ) {
         let mut frame = cmd.frame;
         if cmd.auth {
             auths.push(cmd.tx);
@@ -277,7 +317,11 @@ impl Writer<'_> {
             let xid = *self.next_xid;
             *self.next_xid = if xid == i32::MAX { 1 } else { xid + 1 };
             frame[4..8].copy_from_slice(&xid.to_be_bytes());
-            calls.push(Pending { xid, reg: cmd.reg, tx: cmd.tx });
+            calls.push(Pending {
+                xid,
+                reg: cmd.reg,
+                tx: cmd.tx,
+            });
         }
         buf.extend_from_slice(&frame);
     }
@@ -300,7 +344,11 @@ impl Writer<'_> {
             if cmd.auth {
                 auths.push(cmd.tx);
             } else {
-                calls.push(Pending { xid, reg: cmd.reg, tx: cmd.tx });
+                calls.push(Pending {
+                    xid,
+                    reg: cmd.reg,
+                    tx: cmd.tx,
+                });
             }
             buf.extend_from_slice(&cmd.frame);
         }
@@ -356,7 +404,10 @@ mod tests {
         let mut buf = BytesMut::from(&[0u8, 0, 0, 2, 1][..]);
         assert_eq!(next_frame(&mut buf, 100).unwrap(), None);
         buf.put_u8(2);
-        assert_eq!(next_frame(&mut buf, 100).unwrap().unwrap(), Bytes::from_static(&[1, 2]));
+        assert_eq!(
+            next_frame(&mut buf, 100).unwrap().unwrap(),
+            Bytes::from_static(&[1, 2])
+        );
         assert!(buf.is_empty());
     }
 

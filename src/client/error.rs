@@ -102,8 +102,16 @@ impl Error {
     /// The error for reply code `err` (non-zero) to `op` on `path`.
     pub(crate) fn from_code(err: i32, op: OpCode, path: &str) -> Error {
         match ErrorCode::from_i32(err) {
-            Some(code) => Error::Zk { code, op, path: path.to_string() },
-            None => Error::UnknownCode { code: err, op, path: path.to_string() },
+            Some(code) => Error::Zk {
+                code,
+                op,
+                path: path.to_string(),
+            },
+            None => Error::UnknownCode {
+                code: err,
+                op,
+                path: path.to_string(),
+            },
         }
     }
 }
@@ -132,9 +140,17 @@ mod tests {
 
     #[test]
     fn check_multi_reports_the_first_failure() {
-        let rs = vec![MultiResult::Error(0), MultiResult::Error(-101), MultiResult::Error(-2)];
+        let rs = vec![
+            MultiResult::Error(0),
+            MultiResult::Error(-101),
+            MultiResult::Error(-2),
+        ];
         match check_multi(rs.clone()) {
-            Err(Error::Multi { code, index, results }) => {
+            Err(Error::Multi {
+                code,
+                index,
+                results,
+            }) => {
                 assert_eq!((code, index), (ErrorCode::NoNode, 1));
                 assert_eq!(results, rs);
             }

@@ -102,12 +102,15 @@ impl ClientBuilder {
         let opts = Options {
             hosts: cs.hosts,
             session_timeout: self.session_timeout,
-            attempt_timeout: per_host.min(connect_timeout).max(Duration::from_millis(100)),
+            attempt_timeout: per_host
+                .min(connect_timeout)
+                .max(Duration::from_millis(100)),
             read_only: self.read_only,
             max_frame: self.max_frame_len,
         };
         let deadline = Instant::now() + connect_timeout;
-        let (shared, tx, events) = Supervisor::start(opts, cs.chroot, self.session, deadline).await?;
+        let (shared, tx, events) =
+            Supervisor::start(opts, cs.chroot, self.session, deadline).await?;
         Ok(Client {
             inner: Arc::new(Inner {
                 tx,
@@ -137,7 +140,9 @@ impl Client {
 
     /// Connects with default options.
     pub async fn connect(connect_string: &str, session_timeout: Duration) -> Result<Client, Error> {
-        Client::builder(connect_string, session_timeout).connect().await
+        Client::builder(connect_string, session_timeout)
+            .connect()
+            .await
     }
 
     /// The session id.
@@ -171,13 +176,21 @@ impl Client {
     /// # Panics
     /// If called twice: there is one stream per session.
     pub fn events(&self) -> mpsc::UnboundedReceiver<WatchedEvent> {
-        self.inner.events.lock().take().expect("Client::events() may be called only once")
+        self.inner
+            .events
+            .lock()
+            .take()
+            .expect("Client::events() may be called only once")
     }
 
     /// Sends any request: `opcode` and a pre-encoded body, under a normal
     /// xid. Returns the reply header and body whatever the error code. For
     /// tests; ping, auth and closeSession must not go through here.
-    pub async fn raw_request(&self, opcode: i32, body: &[u8]) -> Result<(ReplyHeader, Bytes), Error> {
+    pub async fn raw_request(
+        &self,
+        opcode: i32,
+        body: &[u8],
+    ) -> Result<(ReplyHeader, Bytes), Error> {
         let frame = conn::frame(opcode, |o| o.put_slice(body));
         self.submit(frame, false, WatchReg::None).await
     }
@@ -192,7 +205,10 @@ impl Client {
         }
         shared.closing.store(true, Ordering::Release);
         let mut result = Ok(());
-        if matches!(state, KeeperState::SyncConnected | KeeperState::ConnectedReadOnly) {
+        if matches!(
+            state,
+            KeeperState::SyncConnected | KeeperState::ConnectedReadOnly
+        ) {
             let frame = conn::frame(OpCode::CloseSession.code(), |_| {});
             let wait = self.negotiated_timeout().max(Duration::from_secs(1));
             result = match timeout(wait, self.submit(frame, false, WatchReg::None)).await {
@@ -224,9 +240,24 @@ impl Client {
     }
 
     /// Sends a frame and waits for its reply.
-    pub(crate) async fn submit(&self, frame: BytesMut, auth: bool, reg: WatchReg) -> Result<Reply, Error> {
+    pub(crate) async fn submit(
+        &self,
+        frame: BytesMut,
+        auth: bool,
+        reg: WatchReg,
+    ) -> Result<Reply, Error> {
         let (tx, rx) = oneshot::channel();
-        if self.inner.tx.send(Command { frame, auth, reg, tx: Some(tx) }).is_err() {
+        if self
+            .inner
+            .tx
+            .send(Command {
+                frame,
+                auth,
+                reg,
+                tx: Some(tx),
+            })
+            .is_err()
+        {
             return Err(self.inner.shared.dead_error());
         }
         let reply = match self.inner.request_timeout {
@@ -245,7 +276,9 @@ impl Client {
         reg: WatchReg,
         body: impl FnOnce(&mut BytesMut),
     ) -> Result<Bytes, Error> {
-        let (hdr, body) = self.submit(conn::frame(op.code(), body), false, reg).await?;
+        let (hdr, body) = self
+            .submit(conn::frame(op.code(), body), false, reg)
+            .await?;
         if hdr.err != 0 {
             return Err(Error::from_code(hdr.err, op, path));
         }

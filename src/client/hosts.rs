@@ -77,7 +77,11 @@ impl Chroot {
     /// A chroot at `root` (validated; `/` means none).
     pub fn new(root: &str) -> Result<Chroot, InvalidPath> {
         path::validate(root, false)?;
-        Ok(Chroot(if root == "/" { None } else { Some(root.to_string()) }))
+        Ok(Chroot(if root == "/" {
+            None
+        } else {
+            Some(root.to_string())
+        }))
     }
 
     /// The server path of a client path.
@@ -97,7 +101,9 @@ impl Chroot {
     /// The client path of a server path. A path outside the chroot (which a
     /// correct server never sends) is returned unchanged.
     pub fn to_client(&self, server_path: String) -> String {
-        let Some(root) = &self.0 else { return server_path };
+        let Some(root) = &self.0 else {
+            return server_path;
+        };
         match server_path.strip_prefix(root.as_str()) {
             Some("") => "/".to_string(),
             Some(rest) if rest.starts_with('/') => rest.to_string(),
@@ -115,7 +121,12 @@ mod tests {
         let cs = ConnectString::parse("a:1, b ,[::1]:3,[fe80::1]/app/x").unwrap();
         assert_eq!(
             cs.hosts,
-            vec![("a".into(), 1), ("b".into(), 2181), ("::1".into(), 3), ("fe80::1".into(), 2181)]
+            vec![
+                ("a".into(), 1),
+                ("b".into(), 2181),
+                ("::1".into(), 3),
+                ("fe80::1".into(), 2181)
+            ]
         );
         assert_eq!(cs.chroot, Chroot::new("/app/x").unwrap());
     }
@@ -124,8 +135,14 @@ mod tests {
     fn rejects_bad_strings() {
         assert_eq!(ConnectString::parse(""), Err(ConnectStringError::Empty));
         assert_eq!(ConnectString::parse("/a"), Err(ConnectStringError::Empty));
-        assert!(matches!(ConnectString::parse("a:x"), Err(ConnectStringError::BadPort(_))));
-        assert!(matches!(ConnectString::parse("a:1/b/"), Err(ConnectStringError::BadChroot(_))));
+        assert!(matches!(
+            ConnectString::parse("a:x"),
+            Err(ConnectStringError::BadPort(_))
+        ));
+        assert!(matches!(
+            ConnectString::parse("a:1/b/"),
+            Err(ConnectStringError::BadChroot(_))
+        ));
     }
 
     #[test]

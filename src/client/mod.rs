@@ -13,9 +13,9 @@
 //!
 //! - [`handle`]: `Client`, its builder, request plumbing, `close`, `raw_request`.
 //! - [`api`]: the typed calls (create … whoAmI).
-//! - [`session`]: connect/reconnect, priming (auth, setWatches), session states.
-//! - [`conn`]: framing, handshake, the reader and writer loops.
-//! - [`watches`]: the client-side record of watches, replayed on reconnect.
+//! - `session`: connect/reconnect, priming (auth, setWatches), session states.
+//! - `conn`: framing, handshake, the reader and writer loops.
+//! - `watches`: the client-side record of watches, replayed on reconnect.
 //! - [`hosts`], [`types`], [`error`]: connect strings and chroot, the
 //!   vocabulary, the error type.
 //!
@@ -24,18 +24,20 @@
 //! syscall, so many outstanding calls share round trips.
 
 pub mod api;
-pub mod conn;
+mod conn;
 pub mod error;
 pub mod handle;
 pub mod hosts;
-pub mod session;
+mod session;
 pub mod types;
-pub mod watches;
+mod watches;
 
 pub use error::{check_multi, Error};
 pub use handle::{Client, ClientBuilder};
 pub use hosts::{Chroot, ConnectString};
-pub use types::{acls, AddWatchMode, CreateMode, EventType, KeeperState, Op, WatchedEvent, WatcherType};
+pub use types::{
+    acls, AddWatchMode, CreateMode, EventType, KeeperState, Op, WatchedEvent, WatcherType,
+};
 
 pub use crate::proto::multi::MultiResult;
 pub use crate::proto::records::data::{ClientInfo, Id, Stat, ACL};

@@ -27,7 +27,9 @@ use crate::proto::jute::Jute;
 use crate::proto::ops::{OpCode, XID_AUTH, XID_SET_WATCHES};
 use crate::proto::records::proto::{AuthPacket, ConnectRequest};
 
-use super::conn::{frame_with_xid, handshake, read_loop, Command, ConnEnd, Handshake, Inflight, Writer};
+use super::conn::{
+    frame_with_xid, handshake, read_loop, Command, ConnEnd, Handshake, Inflight, Writer,
+};
 use super::error::Error;
 use super::hosts::Chroot;
 use super::types::{EventType, KeeperState, WatchedEvent};
@@ -75,7 +77,12 @@ impl Shared {
         let state = *self.state.lock();
         for &event_type in removed {
             let path = Some(self.chroot.to_client(server_path.to_string()));
-            self.emit(WatchedEvent { event_type, keeper_state: state, path, zxid: -1 });
+            self.emit(WatchedEvent {
+                event_type,
+                keeper_state: state,
+                path,
+                zxid: -1,
+            });
         }
     }
 
@@ -130,7 +137,11 @@ pub struct Supervisor {
 }
 
 /// A new client's pieces: shared state, request sender, event receiver.
-pub type Started = (Arc<Shared>, mpsc::UnboundedSender<Command>, mpsc::UnboundedReceiver<WatchedEvent>);
+pub type Started = (
+    Arc<Shared>,
+    mpsc::UnboundedSender<Command>,
+    mpsc::UnboundedReceiver<WatchedEvent>,
+);
 
 impl Supervisor {
     /// Connects (retrying until `deadline`) and spawns the supervisor task.
@@ -150,15 +161,30 @@ impl Supervisor {
             events: ev_tx,
             watches: Mutex::new(WatchTable::default()),
             last_zxid: AtomicI64::new(0),
-            session: Mutex::new(SessionInfo { id, passwd, timeout_ms: 0 }),
+            session: Mutex::new(SessionInfo {
+                id,
+                passwd,
+                timeout_ms: 0,
+            }),
             auths: Mutex::new(Vec::new()),
             closing: AtomicBool::new(false),
             shutdown: Notify::new(),
         });
-        let mut sup = Supervisor { shared: shared.clone(), rx, next_xid: 1, next_host: 0, opts };
+        let mut sup = Supervisor {
+            shared: shared.clone(),
+            rx,
+            next_xid: 1,
+            next_host: 0,
+            opts,
+        };
         let mut backoff = Duration::ZERO;
         let first = loop {
-            match timeout(deadline.saturating_duration_since(Instant::now()), sup.connect_round()).await {
+            match timeout(
+                deadline.saturating_duration_since(Instant::now()),
+                sup.connect_round(),
+            )
+            .await
+            {
                 Ok(Ok(h)) => break h,
                 Ok(Err(Error::SessionExpired)) => return Err(Error::SessionExpired),
                 Ok(Err(e)) if Instant::now() + backoff >= deadline => return Err(e),
@@ -203,7 +229,13 @@ impl Supervisor {
         for addr in tokio::net::lookup_host((host, port)).await? {
             let attempt = async {
                 let stream = TcpStream::connect(addr).await?;
-                handshake(stream, req.clone(), self.opts.read_only, self.opts.max_frame).await
+                handshake(
+                    stream,
+                    req.clone(),
+                    self.opts.read_only,
+                    self.opts.max_frame,
+                )
+                .await
             };
             match timeout(self.opts.attempt_timeout, attempt).await {
                 Ok(Ok(h)) => return Ok(h),
@@ -304,7 +336,13 @@ impl Supervisor {
 
     /// Runs one connection until it ends; returns how, and what it left unanswered.
     async fn serve(&mut self, h: Handshake) -> (ConnEnd, Arc<Mutex<Inflight>>) {
-        let Handshake::Connected { stream, rest, rsp, read_only } = h else {
+        let Handshake::Connected {
+            stream,
+            rest,
+            rsp,
+            read_only,
+        } = h
+        else {
             unreachable!("serve is only given established connections");
         };
         {
@@ -314,7 +352,11 @@ impl Supervisor {
             s.timeout_ms = rsp.time_out;
         }
         let negotiated = Duration::from_millis(rsp.time_out as u64);
-        self.shared.set_state(if read_only { KeeperState::ConnectedReadOnly } else { KeeperState::SyncConnected });
+        self.shared.set_state(if read_only {
+            KeeperState::ConnectedReadOnly
+        } else {
+            KeeperState::SyncConnected
+        });
         let prime = self.prime();
         let (rd, wr) = stream.into_split();
         let inflight = Arc::new(Mutex::new(Inflight::default()));
@@ -327,7 +369,10 @@ impl Supervisor {
             self.opts.max_frame,
         ));
         let shared = self.shared.clone();
-        let mut writer = Writer { rx: &mut self.rx, next_xid: &mut self.next_xid };
+        let mut writer = Writer {
+            rx: &mut self.rx,
+            next_xid: &mut self.next_xid,
+        };
         let end = tokio::select! {
             r = &mut reader => r.unwrap_or_else(|e| ConnEnd::Lost(Error::Protocol(format!("reader: {e}")))),
             w = writer.run(wr, prime, &inflight, negotiated / 3) => w,
@@ -342,14 +387,28 @@ impl Supervisor {
     fn prime(&self) -> Vec<Command> {
         let mut out = Vec::new();
         for (scheme, auth) in self.shared.auths.lock().iter() {
-            let p = AuthPacket { r#type: 0, scheme: scheme.clone(), auth: Some(auth.clone()) };
+            let p = AuthPacket {
+                r#type: 0,
+                scheme: scheme.clone(),
+                auth: Some(auth.clone()),
+            };
             let frame = frame_with_xid(XID_AUTH, OpCode::Auth.code(), |o| p.encode(o));
-            out.push(Command { frame, auth: true, reg: Default::default(), tx: None });
+            out.push(Command {
+                frame,
+                auth: true,
+                reg: Default::default(),
+                tx: None,
+            });
         }
         let zxid = self.shared.last_zxid.load(Ordering::Acquire);
         for (op, body) in self.shared.watches.lock().set_watches(zxid) {
             let frame = frame_with_xid(XID_SET_WATCHES, op.code(), |o| o.extend_from_slice(&body));
-            out.push(Command { frame, auth: false, reg: Default::default(), tx: None });
+            out.push(Command {
+                frame,
+                auth: false,
+                reg: Default::default(),
+                tx: None,
+            });
         }
         out
     }

@@ -47,7 +47,9 @@ impl CreateMode {
     /// The TTL in ms, for the TTL modes.
     pub fn ttl_ms(self) -> Option<i64> {
         match self {
-            CreateMode::PersistentWithTtl(t) | CreateMode::PersistentSequentialWithTtl(t) => Some(t),
+            CreateMode::PersistentWithTtl(t) | CreateMode::PersistentSequentialWithTtl(t) => {
+                Some(t)
+            }
             _ => None,
         }
     }
@@ -78,11 +80,31 @@ impl CreateMode {
 
     /// The request for `path` in this mode: a `CreateTTLRequest` for TTL
     /// modes, a `CreateRequest` otherwise.
-    pub(crate) fn request(self, path: String, data: Option<Bytes>, acl: Vec<ACL>, with_stat: bool) -> MultiOp {
+    pub(crate) fn request(
+        self,
+        path: String,
+        data: Option<Bytes>,
+        acl: Vec<ACL>,
+        with_stat: bool,
+    ) -> MultiOp {
         let flags = self.flags();
         match self.ttl_ms() {
-            Some(ttl) => MultiOp::CreateTtl(CreateTTLRequest { path, data, acl, flags, ttl }),
-            None => MultiOp::Create(self.opcode(with_stat), CreateRequest { path, data, acl, flags }),
+            Some(ttl) => MultiOp::CreateTtl(CreateTTLRequest {
+                path,
+                data,
+                acl,
+                flags,
+                ttl,
+            }),
+            None => MultiOp::Create(
+                self.opcode(with_stat),
+                CreateRequest {
+                    path,
+                    data,
+                    acl,
+                    flags,
+                },
+            ),
         }
     }
 }
@@ -107,10 +129,18 @@ impl EventType {
     /// Maps a wire value; `None` for values ZooKeeper does not define.
     pub fn from_i32(v: i32) -> Option<EventType> {
         use EventType::*;
-        [None, NodeCreated, NodeDeleted, NodeDataChanged, NodeChildrenChanged, DataWatchRemoved,
-            ChildWatchRemoved, PersistentWatchRemoved]
-            .into_iter()
-            .find(|t| *t as i32 == v)
+        [
+            None,
+            NodeCreated,
+            NodeDeleted,
+            NodeDataChanged,
+            NodeChildrenChanged,
+            DataWatchRemoved,
+            ChildWatchRemoved,
+            PersistentWatchRemoved,
+        ]
+        .into_iter()
+        .find(|t| *t as i32 == v)
     }
 }
 
@@ -135,14 +165,25 @@ impl KeeperState {
     /// Maps a wire value; `None` for values ZooKeeper does not define.
     pub fn from_i32(v: i32) -> Option<KeeperState> {
         use KeeperState::*;
-        [Disconnected, SyncConnected, AuthFailed, ConnectedReadOnly, SaslAuthenticated, Expired, Closed]
-            .into_iter()
-            .find(|s| *s as i32 == v)
+        [
+            Disconnected,
+            SyncConnected,
+            AuthFailed,
+            ConnectedReadOnly,
+            SaslAuthenticated,
+            Expired,
+            Closed,
+        ]
+        .into_iter()
+        .find(|s| *s as i32 == v)
     }
 
     /// Whether no further request can succeed.
     pub fn is_terminal(self) -> bool {
-        matches!(self, KeeperState::AuthFailed | KeeperState::Expired | KeeperState::Closed)
+        matches!(
+            self,
+            KeeperState::AuthFailed | KeeperState::Expired | KeeperState::Closed
+        )
     }
 }
 
@@ -162,7 +203,12 @@ pub struct WatchedEvent {
 
 impl WatchedEvent {
     pub(crate) fn state(state: KeeperState) -> WatchedEvent {
-        WatchedEvent { event_type: EventType::None, keeper_state: state, path: None, zxid: -1 }
+        WatchedEvent {
+            event_type: EventType::None,
+            keeper_state: state,
+            path: None,
+            zxid: -1,
+        }
     }
 }
 
@@ -241,19 +287,34 @@ pub enum Op {
 impl Op {
     /// Create `path` with `data`.
     pub fn create(path: &str, data: &[u8], acl: Vec<ACL>, mode: CreateMode) -> Op {
-        Op::Create { path: path.into(), data: Some(Bytes::copy_from_slice(data)), acl, mode }
+        Op::Create {
+            path: path.into(),
+            data: Some(Bytes::copy_from_slice(data)),
+            acl,
+            mode,
+        }
     }
     /// Delete `path` at `version`.
     pub fn delete(path: &str, version: i32) -> Op {
-        Op::Delete { path: path.into(), version }
+        Op::Delete {
+            path: path.into(),
+            version,
+        }
     }
     /// Set `path`'s data at `version`.
     pub fn set_data(path: &str, data: &[u8], version: i32) -> Op {
-        Op::SetData { path: path.into(), data: Some(Bytes::copy_from_slice(data)), version }
+        Op::SetData {
+            path: path.into(),
+            data: Some(Bytes::copy_from_slice(data)),
+            version,
+        }
     }
     /// Check `path` is at `version`.
     pub fn check(path: &str, version: i32) -> Op {
-        Op::Check { path: path.into(), version }
+        Op::Check {
+            path: path.into(),
+            version,
+        }
     }
     /// Read `path`.
     pub fn get_data(path: &str) -> Op {
@@ -279,20 +340,33 @@ impl Op {
     /// The wire op, with the path already mapped to the server's view.
     pub(crate) fn into_multi_op(self, server_path: String) -> MultiOp {
         match self {
-            Op::Create { data, acl, mode, .. } => mode.request(server_path, data, acl, false),
-            Op::Delete { version, .. } => {
-                MultiOp::Delete(OpCode::Delete, DeleteRequest { path: server_path, version })
-            }
-            Op::SetData { data, version, .. } => {
-                MultiOp::SetData(SetDataRequest { path: server_path, data, version })
-            }
-            Op::Check { version, .. } => {
-                MultiOp::Check(CheckVersionRequest { path: server_path, version })
-            }
-            Op::GetData { .. } => MultiOp::GetData(GetDataRequest { path: server_path, watch: false }),
-            Op::GetChildren { .. } => {
-                MultiOp::GetChildren(GetChildrenRequest { path: server_path, watch: false })
-            }
+            Op::Create {
+                data, acl, mode, ..
+            } => mode.request(server_path, data, acl, false),
+            Op::Delete { version, .. } => MultiOp::Delete(
+                OpCode::Delete,
+                DeleteRequest {
+                    path: server_path,
+                    version,
+                },
+            ),
+            Op::SetData { data, version, .. } => MultiOp::SetData(SetDataRequest {
+                path: server_path,
+                data,
+                version,
+            }),
+            Op::Check { version, .. } => MultiOp::Check(CheckVersionRequest {
+                path: server_path,
+                version,
+            }),
+            Op::GetData { .. } => MultiOp::GetData(GetDataRequest {
+                path: server_path,
+                watch: false,
+            }),
+            Op::GetChildren { .. } => MultiOp::GetChildren(GetChildrenRequest {
+                path: server_path,
+                watch: false,
+            }),
         }
     }
 }
@@ -302,7 +376,13 @@ pub mod acls {
     use super::*;
 
     fn one(perms: i32, scheme: &str, id: &str) -> Vec<ACL> {
-        vec![ACL { perms, id: Id { scheme: scheme.into(), id: id.into() } }]
+        vec![ACL {
+            perms,
+            id: Id {
+                scheme: scheme.into(),
+                id: id.into(),
+            },
+        }]
     }
 
     /// world:anyone with every permission (`OPEN_ACL_UNSAFE`).
@@ -344,19 +424,35 @@ mod tests {
     #[test]
     fn create_mode_picks_the_opcode() {
         assert_eq!(CreateMode::Persistent.opcode(false), OpCode::Create);
-        assert_eq!(CreateMode::EphemeralSequential.opcode(true), OpCode::Create2);
+        assert_eq!(
+            CreateMode::EphemeralSequential.opcode(true),
+            OpCode::Create2
+        );
         assert_eq!(CreateMode::Container.opcode(false), OpCode::CreateContainer);
         assert_eq!(CreateMode::Container.opcode(true), OpCode::CreateContainer);
-        assert_eq!(CreateMode::PersistentWithTtl(1).opcode(false), OpCode::CreateTtl);
-        assert_eq!(CreateMode::PersistentSequentialWithTtl(1).opcode(true), OpCode::CreateTtl);
+        assert_eq!(
+            CreateMode::PersistentWithTtl(1).opcode(false),
+            OpCode::CreateTtl
+        );
+        assert_eq!(
+            CreateMode::PersistentSequentialWithTtl(1).opcode(true),
+            OpCode::CreateTtl
+        );
     }
 
     #[test]
     fn ttl_modes_build_ttl_requests() {
-        let op = CreateMode::PersistentSequentialWithTtl(1000).request("/t".into(), None, vec![], true);
+        let op =
+            CreateMode::PersistentSequentialWithTtl(1000).request("/t".into(), None, vec![], true);
         assert_eq!(
             op,
-            MultiOp::CreateTtl(CreateTTLRequest { path: "/t".into(), data: None, acl: vec![], flags: 6, ttl: 1000 })
+            MultiOp::CreateTtl(CreateTTLRequest {
+                path: "/t".into(),
+                data: None,
+                acl: vec![],
+                flags: 6,
+                ttl: 1000
+            })
         );
     }
 

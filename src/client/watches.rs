@@ -133,6 +133,7 @@ impl WatchTable {
     }
 
     /// Whether no watch is recorded.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
             && self.exist.is_empty()
@@ -146,8 +147,14 @@ impl WatchTable {
     /// without persistent watches use the old `setWatches` so old servers
     /// understand them, as the Java client does.
     pub fn set_watches(&self, relative_zxid: i64) -> Vec<(OpCode, Bytes)> {
-        let mut lists = [&self.data, &self.exist, &self.child, &self.persistent, &self.recursive]
-            .map(|s| s.iter().peekable());
+        let mut lists = [
+            &self.data,
+            &self.exist,
+            &self.child,
+            &self.persistent,
+            &self.recursive,
+        ]
+        .map(|s| s.iter().peekable());
         let mut out = Vec::new();
         while lists.iter_mut().any(|l| l.peek().is_some()) {
             let mut batch: [Vec<String>; 5] = Default::default();
@@ -164,20 +171,27 @@ impl WatchTable {
             }
             let [data_watches, exist_watches, child_watches, persistent_watches, persistent_recursive_watches] =
                 batch;
-            out.push(if persistent_watches.is_empty() && persistent_recursive_watches.is_empty() {
-                let r = SetWatches { relative_zxid, data_watches, exist_watches, child_watches };
-                (OpCode::SetWatches, r.to_bytes())
-            } else {
-                let r = SetWatches2 {
-                    relative_zxid,
-                    data_watches,
-                    exist_watches,
-                    child_watches,
-                    persistent_watches,
-                    persistent_recursive_watches,
-                };
-                (OpCode::SetWatches2, r.to_bytes())
-            });
+            out.push(
+                if persistent_watches.is_empty() && persistent_recursive_watches.is_empty() {
+                    let r = SetWatches {
+                        relative_zxid,
+                        data_watches,
+                        exist_watches,
+                        child_watches,
+                    };
+                    (OpCode::SetWatches, r.to_bytes())
+                } else {
+                    let r = SetWatches2 {
+                        relative_zxid,
+                        data_watches,
+                        exist_watches,
+                        child_watches,
+                        persistent_watches,
+                        persistent_recursive_watches,
+                    };
+                    (OpCode::SetWatches2, r.to_bytes())
+                },
+            );
         }
         out
     }
@@ -226,7 +240,10 @@ mod tests {
         assert_eq!(r.child_watches, vec!["/a".to_string()]);
         assert_eq!(r.persistent_watches, vec!["/a".to_string()]);
         t.on_event(EventType::NodeDeleted, "/a");
-        assert_eq!(decode2(&t.set_watches(0)[0].1).child_watches, Vec::<String>::new());
+        assert_eq!(
+            decode2(&t.set_watches(0)[0].1).child_watches,
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -234,12 +251,21 @@ mod tests {
         let mut t = WatchTable::default();
         t.on_reply(&WatchReg::Exists("/a".into()), ErrorCode::NoNode.code());
         t.on_reply(&WatchReg::Child("/a".into()), 0);
-        t.on_reply(&WatchReg::Add("/a".into(), AddWatchMode::PersistentRecursive), 0);
+        t.on_reply(
+            &WatchReg::Add("/a".into(), AddWatchMode::PersistentRecursive),
+            0,
+        );
         assert_eq!(t.remove("/a", WatcherType::Persistent), vec![]);
-        assert_eq!(t.remove("/a", WatcherType::Data), vec![EventType::DataWatchRemoved]);
+        assert_eq!(
+            t.remove("/a", WatcherType::Data),
+            vec![EventType::DataWatchRemoved]
+        );
         assert_eq!(
             t.on_reply(&WatchReg::Remove("/a".into(), WatcherType::Any), 0),
-            vec![EventType::ChildWatchRemoved, EventType::PersistentWatchRemoved]
+            vec![
+                EventType::ChildWatchRemoved,
+                EventType::PersistentWatchRemoved
+            ]
         );
         assert!(t.is_empty());
     }
@@ -253,8 +279,15 @@ mod tests {
         }
         let sw = t.set_watches(0);
         assert_eq!(sw.len(), 3);
-        let total: usize =
-            sw.iter().map(|(_, b)| SetWatches::decode(&mut b.clone()).unwrap().data_watches.len()).sum();
+        let total: usize = sw
+            .iter()
+            .map(|(_, b)| {
+                SetWatches::decode(&mut b.clone())
+                    .unwrap()
+                    .data_watches
+                    .len()
+            })
+            .sum();
         assert_eq!(total, 300);
     }
 }

@@ -12,16 +12,44 @@ use super::Config;
 
 /// Every exact key `apply` understands, for alias matching in TOML.
 pub const KNOWN_KEYS: &[&str] = &[
-    "tickTime", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
-    "secureClientPort", "secureClientPortAddress", "maxClientCnxns",
-    "minSessionTimeout", "maxSessionTimeout", "initLimit", "syncLimit", "peerType",
-    "snapCount", "preAllocSize", "forceSync", "autopurge.snapRetainCount",
-    "autopurge.purgeInterval", "4lw.commands.whitelist", "admin.enableServer",
-    "admin.serverAddress", "admin.serverPort", "admin.commandURL", "extendedTypesEnabled",
-    "emulate353TTLNodes", "znode.container.checkIntervalMs", "znode.container.maxPerMinute",
-    "jute.maxbuffer", "superDigest", "DigestAuthenticationProvider.superDigest", "skipACL",
-    "standaloneEnabled", "reconfigEnabled", "globalOutstandingLimit", "quorumListenOnAllIPs",
-    "localSessionsEnabled", "localSessionsUpgradingEnabled", "readonlymode.enabled",
+    "tickTime",
+    "dataDir",
+    "dataLogDir",
+    "clientPort",
+    "clientPortAddress",
+    "secureClientPort",
+    "secureClientPortAddress",
+    "maxClientCnxns",
+    "minSessionTimeout",
+    "maxSessionTimeout",
+    "initLimit",
+    "syncLimit",
+    "peerType",
+    "snapCount",
+    "preAllocSize",
+    "forceSync",
+    "autopurge.snapRetainCount",
+    "autopurge.purgeInterval",
+    "4lw.commands.whitelist",
+    "admin.enableServer",
+    "admin.serverAddress",
+    "admin.serverPort",
+    "admin.commandURL",
+    "extendedTypesEnabled",
+    "emulate353TTLNodes",
+    "znode.container.checkIntervalMs",
+    "znode.container.maxPerMinute",
+    "jute.maxbuffer",
+    "superDigest",
+    "DigestAuthenticationProvider.superDigest",
+    "skipACL",
+    "standaloneEnabled",
+    "reconfigEnabled",
+    "globalOutstandingLimit",
+    "quorumListenOnAllIPs",
+    "localSessionsEnabled",
+    "localSessionsUpgradingEnabled",
+    "readonlymode.enabled",
     "syncEnabled",
 ];
 
@@ -31,11 +59,28 @@ pub const KNOWN_PREFIXES: &[&str] = &["server.", "metricsProvider.", "authProvid
 /// ZooKeeper settings ferrozk recognises but does not implement: kept in
 /// `extra` with a warning that says so, rather than "unknown key".
 const UNSUPPORTED_PREFIXES: &[&str] = &[
-    "electionAlg", "observerMasterPort", "clientPortListenBacklog",
-    "connectToLearnerMasterLimit", "dynamicConfigFile", "sslQuorum", "portUnification",
-    "quorum.auth.", "quorum.cnxn.threads.size", "multiAddress.", "group.", "weight.",
-    "oraclePath", "jvm.pause.", "admin.idleTimeout", "audit.enable", "serverCnxnFactory",
-    "ssl.", "snapSizeLimitInKb", "maxCnxns", "learner.", "fips-mode",
+    "electionAlg",
+    "observerMasterPort",
+    "clientPortListenBacklog",
+    "connectToLearnerMasterLimit",
+    "dynamicConfigFile",
+    "sslQuorum",
+    "portUnification",
+    "quorum.auth.",
+    "quorum.cnxn.threads.size",
+    "multiAddress.",
+    "group.",
+    "weight.",
+    "oraclePath",
+    "jvm.pause.",
+    "admin.idleTimeout",
+    "audit.enable",
+    "serverCnxnFactory",
+    "ssl.",
+    "snapSizeLimitInKb",
+    "maxCnxns",
+    "learner.",
+    "fips-mode",
 ];
 
 /// Applies keys to a [`Config`], remembering which ones were present where
@@ -64,7 +109,10 @@ impl Builder {
             "clientPort" => self.client_port = Some(port(key, value)?),
             "clientPortAddress" => self.client_port_address = Some(host(key, value)?),
             "secureClientPort" => {
-                warn!(key, "TLS client connections are not supported; ignoring the secure port");
+                warn!(
+                    key,
+                    "TLS client connections are not supported; ignoring the secure port"
+                );
                 c.secure_client_port = Some(port(key, value)?);
             }
             "secureClientPortAddress" => c.secure_client_port_address = Some(host(key, value)?),
@@ -92,7 +140,9 @@ impl Builder {
             "admin.commandURL" => c.admin_command_url = value.to_owned(),
             "extendedTypesEnabled" => c.extended_types_enabled = boolean(key, value)?,
             "emulate353TTLNodes" => c.emulate_353_ttl_nodes = boolean(key, value)?,
-            "znode.container.checkIntervalMs" => c.container_check_interval_ms = positive(key, value)?,
+            "znode.container.checkIntervalMs" => {
+                c.container_check_interval_ms = positive(key, value)?
+            }
             "znode.container.maxPerMinute" => c.container_max_per_minute = positive(key, value)?,
             "jute.maxbuffer" => c.jute_max_buffer = jute_max_buffer(key, value)?,
             "superDigest" | "DigestAuthenticationProvider.superDigest" => {
@@ -137,7 +187,11 @@ impl Builder {
 
     /// Fill in defaults that depend on which keys were present.
     pub fn finish(self) -> Result<Config, ConfigError> {
-        let Builder { mut config, client_port, client_port_address } = self;
+        let Builder {
+            mut config,
+            client_port,
+            client_port_address,
+        } = self;
         match (client_port, client_port_address) {
             (Some(port), address) => {
                 config.client_port = Some(port);
@@ -194,7 +248,11 @@ fn host(key: &str, value: &str) -> Result<String, ConfigError> {
     let bare = value.strip_prefix('[').and_then(|v| v.strip_suffix(']'));
     let host = bare.unwrap_or(value);
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(ConfigError::invalid(key, value, "a host name or IP address"));
+        return Err(ConfigError::invalid(
+            key,
+            value,
+            "a host name or IP address",
+        ));
     }
     Ok(host.to_owned())
 }
@@ -216,7 +274,11 @@ fn optional_ms(key: &str, value: &str) -> Result<Option<u32>, ConfigError> {
         return Ok(None);
     }
     number(key, value).map(Some).map_err(|_| {
-        ConfigError::invalid(key, value, "milliseconds as a non-negative whole number (or -1 for the default)")
+        ConfigError::invalid(
+            key,
+            value,
+            "milliseconds as a non-negative whole number (or -1 for the default)",
+        )
     })
 }
 
@@ -224,13 +286,20 @@ fn optional_ms(key: &str, value: &str) -> Result<Option<u32>, ConfigError> {
 /// decodes `0x` hex as well as decimal (we do not copy its octal reading of a
 /// leading `0`).
 fn jute_max_buffer(key: &str, value: &str) -> Result<u32, ConfigError> {
-    let parsed = match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+    let parsed = match value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
         Some(hex) => u32::from_str_radix(hex, 16).ok(),
         None => number::<u32>(key, value).ok(),
     };
     match parsed {
         Some(n) if n > 0 && n <= i32::MAX as u32 => Ok(n),
-        _ => Err(ConfigError::invalid(key, value, "a positive byte count (decimal or 0x hex)")),
+        _ => Err(ConfigError::invalid(
+            key,
+            value,
+            "a positive byte count (decimal or 0x hex)",
+        )),
     }
 }
 

@@ -183,7 +183,11 @@ impl Config {
         let is_toml = match ext.to_ascii_lowercase().as_str() {
             "toml" => true,
             "cfg" | "conf" | "properties" => false,
-            _ => return Err(ConfigError::UnknownFormat { path: path.to_owned() }),
+            _ => {
+                return Err(ConfigError::UnknownFormat {
+                    path: path.to_owned(),
+                })
+            }
         };
         let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
@@ -219,8 +223,10 @@ impl Config {
         pairs: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
         let trim = |s: &str| s.trim_matches(|c: char| c <= ' ').to_owned();
-        let map: BTreeMap<String, String> =
-            pairs.into_iter().map(|(k, v)| (trim(&k), trim(&v))).collect();
+        let map: BTreeMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (trim(&k), trim(&v)))
+            .collect();
         let mut builder = keys::Builder::default();
         for (key, value) in &map {
             builder.apply(key, value)?;

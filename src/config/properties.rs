@@ -227,12 +227,19 @@ mod tests {
         assert_eq!(pairs("a:1"), one("a", "1"));
         assert_eq!(pairs("a 1"), one("a", "1"));
         assert_eq!(pairs("a \t = \t1"), one("a", "1"));
-        assert_eq!(pairs("a = = 1"), one("a", "= 1"), "only one separator is eaten");
+        assert_eq!(
+            pairs("a = = 1"),
+            one("a", "= 1"),
+            "only one separator is eaten"
+        );
     }
 
     #[test]
     fn value_keeps_trailing_whitespace_and_later_separators() {
-        assert_eq!(pairs("server.1=h:2888:3888 "), one("server.1", "h:2888:3888 "));
+        assert_eq!(
+            pairs("server.1=h:2888:3888 "),
+            one("server.1", "h:2888:3888 ")
+        );
     }
 
     #[test]
@@ -279,7 +286,11 @@ mod tests {
     fn cr_and_crlf_end_lines() {
         assert_eq!(
             pairs("a=1\rb=2\r\nc=3"),
-            vec![("a".into(), "1".into()), ("b".into(), "2".into()), ("c".into(), "3".into())]
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "2".into()),
+                ("c".into(), "3".into())
+            ]
         );
     }
 
@@ -304,7 +315,11 @@ mod tests {
 
     #[test]
     fn entries_record_their_starting_line() {
-        let lines: Vec<usize> = parse("# c\n\na=1\\\n 2\nb=3").unwrap().iter().map(|e| e.line).collect();
+        let lines: Vec<usize> = parse("# c\n\na=1\\\n 2\nb=3")
+            .unwrap()
+            .iter()
+            .map(|e| e.line)
+            .collect();
         assert_eq!(lines, vec![3, 5]);
     }
 

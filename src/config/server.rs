@@ -75,7 +75,11 @@ impl fmt::Display for QuorumServer {
     /// The canonical form ZooKeeper writes back (`QuorumServer.toString`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host = bracket(&self.host);
-        write!(f, "{host}:{}:{}:{}", self.quorum_port, self.election_port, self.peer_type)?;
+        write!(
+            f,
+            "{host}:{}:{}:{}",
+            self.quorum_port, self.election_port, self.peer_type
+        )?;
         if let Some(c) = &self.client {
             write!(f, ";{}:{}", bracket(&c.host), c.port)?;
         }
@@ -97,9 +101,8 @@ impl QuorumServer {
     /// Parse the value of key `key` (`server.<id>`).
     pub fn parse(key: &str, value: &str) -> Result<Self, ConfigError> {
         let id_text = key.strip_prefix("server.").unwrap_or(key);
-        let id = values::number::<u64>(key, id_text).map_err(|_| {
-            ConfigError::invalid(key, value, "a key of the form server.<number>")
-        })?;
+        let id = values::number::<u64>(key, id_text)
+            .map_err(|_| ConfigError::invalid(key, value, "a key of the form server.<number>"))?;
         let bad = |why: &str| ConfigError::invalid(key, value, format!("{FORM} ({why})"));
 
         let halves = java_split(value, ';');
@@ -132,7 +135,10 @@ impl QuorumServer {
                     [h, p] => (h.clone(), p),
                     _ => return Err(bad("client part must be port or host:port")),
                 };
-                Some(ClientAddress { host, port: port(p)? })
+                Some(ClientAddress {
+                    host,
+                    port: port(p)?,
+                })
             }
         };
         Ok(QuorumServer {
@@ -203,15 +209,27 @@ mod tests {
 
     #[test]
     fn role_is_case_insensitive() {
-        assert_eq!(parse("server.2", "h:1:2:OBSERVER").unwrap().peer_type, PeerType::Observer);
-        assert_eq!(parse("server.2", "h:1:2:participant").unwrap().peer_type, PeerType::Participant);
+        assert_eq!(
+            parse("server.2", "h:1:2:OBSERVER").unwrap().peer_type,
+            PeerType::Observer
+        );
+        assert_eq!(
+            parse("server.2", "h:1:2:participant").unwrap().peer_type,
+            PeerType::Participant
+        );
         assert!(parse("server.2", "h:1:2:leader").is_err());
     }
 
     #[test]
     fn client_port_alone_binds_wildcard() {
         let c = parse("server.3", "h:1:2;2181").unwrap().client.unwrap();
-        assert_eq!(c, ClientAddress { host: "0.0.0.0".into(), port: 2181 });
+        assert_eq!(
+            c,
+            ClientAddress {
+                host: "0.0.0.0".into(),
+                port: 2181
+            }
+        );
     }
 
     #[test]

@@ -29,7 +29,10 @@ fn default_is_standalone_on_localhost() {
     assert_eq!(c.client_listen_address().as_deref(), Some("127.0.0.1:2181"));
     assert_eq!(c.data_dir, PathBuf::from("./data"));
     assert_eq!(c.data_log_dir(), Path::new("./data"));
-    assert_eq!((c.min_session_timeout_ms(), c.max_session_timeout_ms()), (4000, 40_000));
+    assert_eq!(
+        (c.min_session_timeout_ms(), c.max_session_timeout_ms()),
+        (4000, 40_000)
+    );
     assert!(!c.is_distributed());
     c.validate().unwrap();
 }
@@ -57,9 +60,15 @@ fn client_port_address_is_used_when_given() {
 #[test]
 fn session_timeouts_derive_from_tick_unless_set() {
     let c = cfg("tickTime=500");
-    assert_eq!((c.min_session_timeout_ms(), c.max_session_timeout_ms()), (1000, 10_000));
+    assert_eq!(
+        (c.min_session_timeout_ms(), c.max_session_timeout_ms()),
+        (1000, 10_000)
+    );
     let c = cfg("tickTime=500\nminSessionTimeout=300\nmaxSessionTimeout=-1");
-    assert_eq!((c.min_session_timeout_ms(), c.max_session_timeout_ms()), (300, 10_000));
+    assert_eq!(
+        (c.min_session_timeout_ms(), c.max_session_timeout_ms()),
+        (300, 10_000)
+    );
 }
 
 #[test]
@@ -91,9 +100,11 @@ fn yes_no_keys() {
 
 #[test]
 fn boolean_keys() {
-    let c = cfg("extendedTypesEnabled=true\nemulate353TTLNodes=TRUE\nsyncEnabled=false\n\
+    let c = cfg(
+        "extendedTypesEnabled=true\nemulate353TTLNodes=TRUE\nsyncEnabled=false\n\
         reconfigEnabled=true\nquorumListenOnAllIPs=true\nlocalSessionsEnabled=true\n\
-        admin.enableServer=false");
+        admin.enableServer=false",
+    );
     assert!(c.extended_types_enabled && c.emulate_353_ttl_nodes && c.reconfig_enabled);
     assert!(c.quorum_listen_on_all_ips && c.local_sessions_enabled);
     assert!(!c.sync_enabled && !c.admin_enable_server);
@@ -101,13 +112,31 @@ fn boolean_keys() {
 
 #[test]
 fn numeric_keys() {
-    let c = cfg("snapCount=10\npreAllocSize=1024\nglobalOutstandingLimit=7\n\
+    let c = cfg(
+        "snapCount=10\npreAllocSize=1024\nglobalOutstandingLimit=7\n\
         znode.container.checkIntervalMs=5\nznode.container.maxPerMinute=6\n\
-        admin.serverPort=9090\nautopurge.purgeInterval=24\nautopurge.snapRetainCount=5");
-    assert_eq!((c.snap_count, c.pre_alloc_size_kb, c.global_outstanding_limit), (10, 1024, 7));
-    assert_eq!((c.container_check_interval_ms, c.container_max_per_minute), (5, 6));
+        admin.serverPort=9090\nautopurge.purgeInterval=24\nautopurge.snapRetainCount=5",
+    );
+    assert_eq!(
+        (
+            c.snap_count,
+            c.pre_alloc_size_kb,
+            c.global_outstanding_limit
+        ),
+        (10, 1024, 7)
+    );
+    assert_eq!(
+        (c.container_check_interval_ms, c.container_max_per_minute),
+        (5, 6)
+    );
     assert_eq!(c.admin_server_port, 9090);
-    assert_eq!((c.autopurge_purge_interval_hours, c.autopurge_snap_retain_count), (24, 5));
+    assert_eq!(
+        (
+            c.autopurge_purge_interval_hours,
+            c.autopurge_snap_retain_count
+        ),
+        (24, 5)
+    );
 }
 
 #[test]
@@ -119,7 +148,10 @@ fn jute_maxbuffer_accepts_decimal_and_hex() {
 
 #[test]
 fn snap_retain_count_below_three_is_raised_to_three() {
-    assert_eq!(cfg("autopurge.snapRetainCount=1").autopurge_snap_retain_count, 3);
+    assert_eq!(
+        cfg("autopurge.snapRetainCount=1").autopurge_snap_retain_count,
+        3
+    );
 }
 
 #[test]
@@ -127,12 +159,17 @@ fn four_letter_whitelist_always_includes_srvr() {
     let c = cfg("4lw.commands.whitelist=ruok, stat");
     assert!(c.four_letter_words.allows("ruok") && c.four_letter_words.allows("srvr"));
     assert!(!c.four_letter_words.allows("dump"));
-    assert_eq!(cfg("4lw.commands.whitelist=*").four_letter_words, FourLetterWords::All);
+    assert_eq!(
+        cfg("4lw.commands.whitelist=*").four_letter_words,
+        FourLetterWords::All
+    );
 }
 
 #[test]
 fn read_only_mode_enables_isro() {
-    assert!(cfg("readonlymode.enabled=true").four_letter_words.allows("isro"));
+    assert!(cfg("readonlymode.enabled=true")
+        .four_letter_words
+        .allows("isro"));
     assert!(!cfg("").four_letter_words.allows("isro"));
 }
 
@@ -144,7 +181,11 @@ fn super_digest_under_all_spellings() {
         "DigestAuthenticationProvider.superDigest",
         "zookeeper.DigestAuthenticationProvider.superDigest",
     ] {
-        assert_eq!(cfg(&format!("{key}={d}")).super_digest.as_deref(), Some(d), "{key}");
+        assert_eq!(
+            cfg(&format!("{key}={d}")).super_digest.as_deref(),
+            Some(d),
+            "{key}"
+        );
     }
 }
 
@@ -157,8 +198,14 @@ fn bad_super_digest_names_key() {
 #[test]
 fn provider_families_are_kept_by_suffix() {
     let c = cfg("metricsProvider.className=x.Y\nmetricsProvider.httpPort=7000\nauthProvider.1=a.B");
-    assert_eq!(c.metrics_provider.get("className").map(String::as_str), Some("x.Y"));
-    assert_eq!(c.metrics_provider.get("httpPort").map(String::as_str), Some("7000"));
+    assert_eq!(
+        c.metrics_provider.get("className").map(String::as_str),
+        Some("x.Y")
+    );
+    assert_eq!(
+        c.metrics_provider.get("httpPort").map(String::as_str),
+        Some("7000")
+    );
     assert_eq!(c.auth_providers.get("1").map(String::as_str), Some("a.B"));
     assert!(c.extra.is_empty());
 }
@@ -178,7 +225,10 @@ fn secure_client_port_is_accepted() {
 #[test]
 fn peer_type_key() {
     assert_eq!(cfg("peerType=Observer").peer_type, PeerType::Observer);
-    assert_names(&err("peerType=leader"), &["peerType", "leader", "participant or observer"]);
+    assert_names(
+        &err("peerType=leader"),
+        &["peerType", "leader", "participant or observer"],
+    );
 }
 
 #[test]
@@ -200,7 +250,10 @@ fn bad_values_name_key_value_and_expectation() {
         ("syncEnabled=yes", &["syncEnabled", "true or false"]),
         ("snapCount=0", &["snapCount", "greater than 0"]),
         ("minSessionTimeout=-2", &["minSessionTimeout", "-2"]),
-        ("clientPortAddress=a b\nclientPort=1", &["clientPortAddress", "host"]),
+        (
+            "clientPortAddress=a b\nclientPort=1",
+            &["clientPortAddress", "host"],
+        ),
         ("dataDir=", &["dataDir", "directory"]),
         ("server.1=a:b:c", &["server.1", "a:b:c"]),
     ];
@@ -222,19 +275,31 @@ fn zero_tick_time_is_rejected() {
 #[test]
 fn min_session_timeout_above_max_is_rejected() {
     let e = err("minSessionTimeout=5000\nmaxSessionTimeout=4000");
-    assert_names(&e, &["minSessionTimeout", "maxSessionTimeout", "5000", "4000"]);
+    assert_names(
+        &e,
+        &["minSessionTimeout", "maxSessionTimeout", "5000", "4000"],
+    );
     // Also when the max is derived from tickTime.
-    assert_names(&err("tickTime=100\nminSessionTimeout=5000"), &["minSessionTimeout"]);
+    assert_names(
+        &err("tickTime=100\nminSessionTimeout=5000"),
+        &["minSessionTimeout"],
+    );
 }
 
 #[test]
 fn client_port_address_without_client_port_is_rejected() {
-    assert_names(&err("clientPortAddress=127.0.0.1"), &["clientPort", "clientPortAddress"]);
+    assert_names(
+        &err("clientPortAddress=127.0.0.1"),
+        &["clientPort", "clientPortAddress"],
+    );
 }
 
 #[test]
 fn secure_address_without_secure_port_is_rejected() {
-    assert_names(&err("secureClientPortAddress=0.0.0.0"), &["secureClientPort"]);
+    assert_names(
+        &err("secureClientPortAddress=0.0.0.0"),
+        &["secureClientPort"],
+    );
 }
 
 #[test]
@@ -245,7 +310,8 @@ fn ensemble_without_client_port_is_rejected() {
 
 #[test]
 fn ensemble_with_client_ports_on_server_lines_needs_no_client_port() {
-    let text = "initLimit=5\nsyncLimit=2\nserver.1=a:1:2;2181\nserver.2=b:1:2;2181\nserver.3=c:1:2;2181";
+    let text =
+        "initLimit=5\nsyncLimit=2\nserver.1=a:1:2;2181\nserver.2=b:1:2;2181\nserver.3=c:1:2;2181";
     let c = cfg(text);
     assert_eq!(c.client_port, None);
     assert_eq!(c.client_listen_address(), None);
@@ -253,7 +319,10 @@ fn ensemble_with_client_ports_on_server_lines_needs_no_client_port() {
 
 #[test]
 fn ensemble_requires_init_and_sync_limits() {
-    assert_names(&err(&ENSEMBLE.replace("initLimit=10\n", "")), &["initLimit"]);
+    assert_names(
+        &err(&ENSEMBLE.replace("initLimit=10\n", "")),
+        &["initLimit"],
+    );
     assert_names(&err(&ENSEMBLE.replace("syncLimit=5\n", "")), &["syncLimit"]);
 }
 
@@ -266,25 +335,35 @@ fn single_server_line_runs_standalone() {
 
 #[test]
 fn observers_without_participants_are_rejected() {
-    assert_names(&err("server.1=a:1:2:observer"), &["server.1", "participants"]);
+    assert_names(
+        &err("server.1=a:1:2:observer"),
+        &["server.1", "participants"],
+    );
     let e = err("server.1=a:1:2\nserver.2=b:1:2:observer");
     assert_names(&e, &["server.2", "standaloneEnabled"]);
 }
 
 #[test]
 fn standalone_disabled_needs_a_participant() {
-    assert_names(&err("standaloneEnabled=false"), &["server.N", "standaloneEnabled"]);
+    assert_names(
+        &err("standaloneEnabled=false"),
+        &["server.N", "standaloneEnabled"],
+    );
 }
 
 #[test]
 fn standalone_disabled_with_one_server_is_distributed() {
-    let c = cfg("standaloneEnabled=false\ninitLimit=5\nsyncLimit=2\nclientPort=2181\nserver.1=a:1:2");
+    let c =
+        cfg("standaloneEnabled=false\ninitLimit=5\nsyncLimit=2\nclientPort=2181\nserver.1=a:1:2");
     assert!(c.is_distributed());
 }
 
 #[test]
 fn validate_catches_changes_made_in_code() {
-    let c = Config { autopurge_snap_retain_count: 1, ..Config::default() };
+    let c = Config {
+        autopurge_snap_retain_count: 1,
+        ..Config::default()
+    };
     assert_names(&c.validate().unwrap_err(), &["autopurge.snapRetainCount"]);
 }
 
@@ -337,9 +416,15 @@ fn load_errors_carry_the_path() {
     assert_names(&Config::load(&bad).unwrap_err(), &["bad.cfg", "tickTime"]);
     let other = dir.path().join("zoo.yaml");
     std::fs::write(&other, "").unwrap();
-    assert!(matches!(Config::load(&other), Err(ConfigError::UnknownFormat { .. })));
+    assert!(matches!(
+        Config::load(&other),
+        Err(ConfigError::UnknownFormat { .. })
+    ));
     let missing = dir.path().join("missing.cfg");
-    assert!(matches!(Config::load(&missing), Err(ConfigError::Read { .. })));
+    assert!(matches!(
+        Config::load(&missing),
+        Err(ConfigError::Read { .. })
+    ));
 }
 
 #[test]
@@ -347,7 +432,18 @@ fn shipped_example_configs_parse_and_agree() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf");
     let zoo = Config::load(&root.join("zoo.cfg")).unwrap_or_else(|e| panic!("{e}"));
     let toml = Config::load(&root.join("ferrozk.toml")).unwrap_or_else(|e| panic!("{e}"));
-    assert!(zoo.extra.is_empty(), "zoo.cfg has unknown keys: {:?}", zoo.extra);
-    assert!(toml.extra.is_empty(), "ferrozk.toml has unknown keys: {:?}", toml.extra);
-    assert_eq!(zoo, toml, "the two examples should describe the same server");
+    assert!(
+        zoo.extra.is_empty(),
+        "zoo.cfg has unknown keys: {:?}",
+        zoo.extra
+    );
+    assert!(
+        toml.extra.is_empty(),
+        "ferrozk.toml has unknown keys: {:?}",
+        toml.extra
+    );
+    assert_eq!(
+        zoo, toml,
+        "the two examples should describe the same server"
+    );
 }

@@ -13,15 +13,21 @@ use super::keys::{KNOWN_KEYS, KNOWN_PREFIXES};
 
 /// Parse TOML text into `(key, value)` pairs, sorted by key within each table.
 pub fn flatten(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Toml {
-        message: e.to_string().trim_end().to_owned(),
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Toml {
+            message: e.to_string().trim_end().to_owned(),
+        })?;
     let mut out = Vec::new();
     walk(&table, "", &mut out)?;
     Ok(out)
 }
 
-fn walk(table: &toml::Table, prefix: &str, out: &mut Vec<(String, String)>) -> Result<(), ConfigError> {
+fn walk(
+    table: &toml::Table,
+    prefix: &str,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), ConfigError> {
     for (k, v) in table {
         let key = format!("{prefix}{k}");
         match v {
@@ -91,15 +97,25 @@ mod tests {
     fn scalars_become_their_text() {
         assert_eq!(
             pairs("tickTime = 2000\ndataDir = \"/d\"\nsyncEnabled = false"),
-            vec![p("dataDir", "/d"), p("syncEnabled", "false"), p("tickTime", "2000")]
+            vec![
+                p("dataDir", "/d"),
+                p("syncEnabled", "false"),
+                p("tickTime", "2000")
+            ]
         );
     }
 
     #[test]
     fn tables_flatten_with_dots() {
-        assert_eq!(pairs("[autopurge]\npurgeInterval = 1"), vec![p("autopurge.purgeInterval", "1")]);
+        assert_eq!(
+            pairs("[autopurge]\npurgeInterval = 1"),
+            vec![p("autopurge.purgeInterval", "1")]
+        );
         assert_eq!(pairs("server.1 = \"h:1:2\""), vec![p("server.1", "h:1:2")]);
-        assert_eq!(pairs("[server]\n2 = \"h:1:2\""), vec![p("server.2", "h:1:2")]);
+        assert_eq!(
+            pairs("[server]\n2 = \"h:1:2\""),
+            vec![p("server.2", "h:1:2")]
+        );
     }
 
     #[test]
@@ -118,7 +134,10 @@ mod tests {
             pairs("[autopurge]\nsnap_retain_count = 4"),
             vec![p("autopurge.snapRetainCount", "4")]
         );
-        assert_eq!(pairs("[metrics_provider]\nclassName = \"x\""), vec![p("metricsProvider.className", "x")]);
+        assert_eq!(
+            pairs("[metrics_provider]\nclassName = \"x\""),
+            vec![p("metricsProvider.className", "x")]
+        );
         assert_eq!(pairs("some_unknown = 1"), vec![p("some_unknown", "1")]);
     }
 
@@ -130,6 +149,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_reported() {
-        assert!(matches!(flatten("tickTime = "), Err(ConfigError::Toml { .. })));
+        assert!(matches!(
+            flatten("tickTime = "),
+            Err(ConfigError::Toml { .. })
+        ));
     }
 }

@@ -18,14 +18,26 @@ pub fn validate(c: &Config) -> Result<(), ConfigError> {
 /// Values a parsed file cannot produce but a config built in code can.
 fn single_values(c: &Config) -> Result<(), ConfigError> {
     if c.tick_time_ms == 0 {
-        return Err(ConfigError::invalid("tickTime", "0", "a positive number of milliseconds"));
+        return Err(ConfigError::invalid(
+            "tickTime",
+            "0",
+            "a positive number of milliseconds",
+        ));
     }
     if c.autopurge_snap_retain_count < MIN_SNAP_RETAIN_COUNT {
         let v = c.autopurge_snap_retain_count.to_string();
-        return Err(ConfigError::invalid("autopurge.snapRetainCount", &v, "at least 3"));
+        return Err(ConfigError::invalid(
+            "autopurge.snapRetainCount",
+            &v,
+            "at least 3",
+        ));
     }
     if c.jute_max_buffer == 0 {
-        return Err(ConfigError::invalid("jute.maxbuffer", "0", "a positive byte count"));
+        return Err(ConfigError::invalid(
+            "jute.maxbuffer",
+            "0",
+            "a positive byte count",
+        ));
     }
     if let Some(digest) = &c.super_digest {
         super_digest("superDigest", digest)?;
@@ -62,13 +74,20 @@ fn ensemble(c: &Config) -> Result<(), ConfigError> {
             ));
         }
         if let Some(observer) = first_observer {
-            return Err(ConfigError::conflict(&observer, "server.N", "observers need participants"));
+            return Err(ConfigError::conflict(
+                &observer,
+                "server.N",
+                "observers need participants",
+            ));
         }
         return Ok(());
     }
     if participants == 1 && c.standalone_enabled {
         // ZooKeeper logs this as an error but runs standalone.
-        warn!(key = "server.N", "only one server listed; running standalone and ignoring it");
+        warn!(
+            key = "server.N",
+            "only one server listed; running standalone and ignoring it"
+        );
         if let Some(observer) = first_observer {
             return Err(ConfigError::conflict(
                 &observer,
@@ -79,15 +98,27 @@ fn ensemble(c: &Config) -> Result<(), ConfigError> {
         return Ok(());
     }
     if participants <= 2 {
-        warn!(participants, "no server failure will be tolerated; you need at least 3 servers");
+        warn!(
+            participants,
+            "no server failure will be tolerated; you need at least 3 servers"
+        );
     } else if participants.is_multiple_of(2) {
-        warn!(participants, "non-optimal configuration; consider an odd number of servers");
+        warn!(
+            participants,
+            "non-optimal configuration; consider an odd number of servers"
+        );
     }
     if c.init_limit == 0 {
-        return Err(ConfigError::missing("initLimit", "required when server.N lists an ensemble"));
+        return Err(ConfigError::missing(
+            "initLimit",
+            "required when server.N lists an ensemble",
+        ));
     }
     if c.sync_limit == 0 {
-        return Err(ConfigError::missing("syncLimit", "required when server.N lists an ensemble"));
+        return Err(ConfigError::missing(
+            "syncLimit",
+            "required when server.N lists an ensemble",
+        ));
     }
     if c.client_port.is_none() {
         if let Some(s) = c.servers.values().find(|s| s.client.is_none()) {

@@ -8,7 +8,11 @@ use super::error::ConfigError;
 pub fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
     let digits = value.strip_prefix('+').unwrap_or(value);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ConfigError::invalid(key, value, "a non-negative whole number"));
+        return Err(ConfigError::invalid(
+            key,
+            value,
+            "a non-negative whole number",
+        ));
     }
     digits
         .parse::<T>()
@@ -19,7 +23,11 @@ pub fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigE
 pub fn port(key: &str, value: &str) -> Result<u16, ConfigError> {
     match number::<u16>(key, value) {
         Ok(p) if p > 0 => Ok(p),
-        _ => Err(ConfigError::invalid(key, value, "a port number from 1 to 65535")),
+        _ => Err(ConfigError::invalid(
+            key,
+            value,
+            "a port number from 1 to 65535",
+        )),
     }
 }
 

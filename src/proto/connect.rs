@@ -23,7 +23,11 @@ impl Connect {
     /// Decodes the first frame of a connection.
     pub fn decode(mut src: Bytes) -> Result<Connect, DecodeError> {
         let req = ConnectRequest::decode(&mut src)?;
-        let read_only = if src.is_empty() { None } else { Some(bool::decode(&mut src)?) };
+        let read_only = if src.is_empty() {
+            None
+        } else {
+            Some(bool::decode(&mut src)?)
+        };
         Ok(Connect { req, read_only })
     }
 
@@ -47,6 +51,10 @@ pub fn encode_response(rsp: &ConnectResponse, read_only: Option<bool>, out: &mut
 /// Decodes a handshake reply (client side).
 pub fn decode_response(mut src: Bytes) -> Result<(ConnectResponse, bool), DecodeError> {
     let rsp = ConnectResponse::decode(&mut src)?;
-    let ro = if src.is_empty() { false } else { bool::decode(&mut src)? };
+    let ro = if src.is_empty() {
+        false
+    } else {
+        bool::decode(&mut src)?
+    };
     Ok((rsp, ro))
 }

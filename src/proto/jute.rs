@@ -52,7 +52,10 @@ pub trait Jute: Sized {
 
 fn need(src: &Bytes, n: usize) -> Result<(), DecodeError> {
     if src.remaining() < n {
-        Err(DecodeError::Truncated { needed: n, available: src.remaining() })
+        Err(DecodeError::Truncated {
+            needed: n,
+            available: src.remaining(),
+        })
     } else {
         Ok(())
     }
@@ -166,7 +169,10 @@ mod tests {
     #[test]
     fn hostile_vector_length_is_rejected_without_allocating() {
         let mut b = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 0, 0]);
-        assert!(matches!(Vec::<String>::decode(&mut b), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            Vec::<String>::decode(&mut b),
+            Err(DecodeError::Truncated { .. })
+        ));
     }
 
     #[test]

@@ -88,13 +88,22 @@ impl MultiOp {
 }
 
 fn end_header() -> MultiHeader {
-    MultiHeader { r#type: -1, done: true, err: -1 }
+    MultiHeader {
+        r#type: -1,
+        done: true,
+        err: -1,
+    }
 }
 
 /// Encodes the ops of a multi request.
 pub fn encode_request(ops: &[MultiOp], out: &mut BytesMut) {
     for op in ops {
-        MultiHeader { r#type: op.opcode().code(), done: false, err: -1 }.encode(out);
+        MultiHeader {
+            r#type: op.opcode().code(),
+            done: false,
+            err: -1,
+        }
+        .encode(out);
         op.encode_body(out);
     }
     end_header().encode(out);
@@ -109,9 +118,9 @@ pub fn decode_request(src: &mut Bytes) -> Result<Vec<MultiOp>, MultiDecodeError>
             return Ok(ops);
         }
         let op = match OpCode::from_i32(h.r#type) {
-            Some(
-                code @ (OpCode::Create | OpCode::Create2 | OpCode::CreateContainer),
-            ) => MultiOp::Create(code, CreateRequest::decode(src)?),
+            Some(code @ (OpCode::Create | OpCode::Create2 | OpCode::CreateContainer)) => {
+                MultiOp::Create(code, CreateRequest::decode(src)?)
+            }
             Some(OpCode::CreateTtl) => MultiOp::CreateTtl(CreateTTLRequest::decode(src)?),
             Some(code @ (OpCode::Delete | OpCode::DeleteContainer)) => {
                 MultiOp::Delete(code, DeleteRequest::decode(src)?)
@@ -161,7 +170,12 @@ pub fn encode_response(results: &[MultiResult], out: &mut BytesMut) {
             MultiResult::GetData(..) => (OpCode::GetData, 0),
             MultiResult::Error(e) => (OpCode::Error, *e),
         };
-        MultiHeader { r#type: code.code(), done: false, err }.encode(out);
+        MultiHeader {
+            r#type: code.code(),
+            done: false,
+            err,
+        }
+        .encode(out);
         match r {
             MultiResult::Create(path) => path.encode(out),
             MultiResult::Create2(_, path, stat) => {
@@ -217,10 +231,24 @@ mod tests {
         let ops = vec![
             MultiOp::Create(
                 OpCode::Create,
-                CreateRequest { path: "/a".into(), data: Some(Bytes::from_static(b"x")), acl: vec![], flags: 0 },
+                CreateRequest {
+                    path: "/a".into(),
+                    data: Some(Bytes::from_static(b"x")),
+                    acl: vec![],
+                    flags: 0,
+                },
             ),
-            MultiOp::Check(CheckVersionRequest { path: "/a".into(), version: 3 }),
-            MultiOp::Delete(OpCode::Delete, DeleteRequest { path: "/b".into(), version: -1 }),
+            MultiOp::Check(CheckVersionRequest {
+                path: "/a".into(),
+                version: 3,
+            }),
+            MultiOp::Delete(
+                OpCode::Delete,
+                DeleteRequest {
+                    path: "/b".into(),
+                    version: -1,
+                },
+            ),
         ];
         let mut out = BytesMut::new();
         encode_request(&ops, &mut out);
@@ -244,9 +272,17 @@ mod tests {
     #[test]
     fn sync_inside_multi_is_rejected() {
         let mut out = BytesMut::new();
-        MultiHeader { r#type: OpCode::Sync.code(), done: false, err: -1 }.encode(&mut out);
+        MultiHeader {
+            r#type: OpCode::Sync.code(),
+            done: false,
+            err: -1,
+        }
+        .encode(&mut out);
         SyncRequest { path: "/".into() }.encode(&mut out);
         end_header().encode(&mut out);
-        assert_eq!(decode_request(&mut out.freeze()), Err(MultiDecodeError::BadOp(9)));
+        assert_eq!(
+            decode_request(&mut out.freeze()),
+            Err(MultiDecodeError::BadOp(9))
+        );
     }
 }

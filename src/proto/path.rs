@@ -27,7 +27,12 @@ fn forbidden(c: char) -> bool {
 /// Validates `path`; for sequential creates ZooKeeper validates `path + "1"`,
 /// which is what `sequential` does (so "/a/" is fine for a sequential create).
 pub fn validate(path: &str, sequential: bool) -> Result<(), InvalidPath> {
-    let err = |reason| Err(InvalidPath { path: path.to_string(), reason });
+    let err = |reason| {
+        Err(InvalidPath {
+            path: path.to_string(),
+            reason,
+        })
+    };
     let chars: Vec<char> = if sequential {
         path.chars().chain(std::iter::once('1')).collect()
     } else {
@@ -91,14 +96,38 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_paths() {
-        for p in ["/", "/a", "/a/b", "/a.b", "/..a", "/a..", "/.a/b.", "/zookeeper/quota", "/ü"] {
+        for p in [
+            "/",
+            "/a",
+            "/a/b",
+            "/a.b",
+            "/..a",
+            "/a..",
+            "/.a/b.",
+            "/zookeeper/quota",
+            "/ü",
+        ] {
             assert!(validate(p, false).is_ok(), "{p}");
         }
     }
 
     #[test]
     fn rejects_what_zookeeper_rejects() {
-        for p in ["", "a", "/a/", "//", "/a//b", "/.", "/..", "/a/./b", "/a/../b", "/a\0b", "/a\u{1}", "/\u{1F600}", "/\u{fff0}"] {
+        for p in [
+            "",
+            "a",
+            "/a/",
+            "//",
+            "/a//b",
+            "/.",
+            "/..",
+            "/a/./b",
+            "/a/../b",
+            "/a\0b",
+            "/a\u{1}",
+            "/\u{1F600}",
+            "/\u{fff0}",
+        ] {
             assert!(validate(p, false).is_err(), "{p:?}");
         }
     }

@@ -69,7 +69,13 @@ impl Request {
             OpCode::GetChildren => Request::GetChildren(GetChildrenRequest::decode(body)?, false),
             OpCode::GetChildren2 => {
                 let r = GetChildren2Request::decode(body)?;
-                Request::GetChildren(GetChildrenRequest { path: r.path, watch: r.watch }, true)
+                Request::GetChildren(
+                    GetChildrenRequest {
+                        path: r.path,
+                        watch: r.watch,
+                    },
+                    true,
+                )
             }
             OpCode::GetAllChildrenNumber => {
                 Request::GetAllChildrenNumber(GetAllChildrenNumberRequest::decode(body)?)
@@ -99,7 +105,10 @@ impl Request {
             OpCode::WhoAmI => Request::WhoAmI,
             OpCode::Ping => Request::Ping,
             OpCode::CloseSession => Request::CloseSession,
-            OpCode::Sasl | OpCode::DeleteContainer | OpCode::Notification | OpCode::CreateSession
+            OpCode::Sasl
+            | OpCode::DeleteContainer
+            | OpCode::Notification
+            | OpCode::CreateSession
             | OpCode::Error => Request::Unsupported(code),
         })
     }

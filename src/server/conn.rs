@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
-use super::core::{CoreMsg, ConnId, Out};
+use super::core::{ConnId, CoreMsg, Out};
 use crate::proto::connect::Connect;
 
 /// Reads exactly one length-prefixed frame into `buf`; `Ok(None)` on a clean
@@ -46,7 +46,10 @@ async fn read_frame(
             return if buf.is_empty() {
                 Ok(None)
             } else {
-                Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed inside a frame"))
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed inside a frame",
+                ))
             };
         }
     }
@@ -103,7 +106,10 @@ pub async fn serve(
     if let Ok(word) = std::str::from_utf8(&buf[..4]) {
         if super::fourlw::is_command(word) {
             let (tx, rx) = oneshot::channel();
-            let _ = core.send(CoreMsg::FourLetter { cmd: word.to_string(), reply: tx });
+            let _ = core.send(CoreMsg::FourLetter {
+                cmd: word.to_string(),
+                reply: tx,
+            });
             if let Ok(text) = rx.await {
                 let mut wr = wr;
                 let _ = wr.write_all(text.as_bytes()).await;
@@ -130,7 +136,15 @@ pub async fn serve(
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let mut write_task = tokio::spawn(writer(wr, rx));
-    if core.send(CoreMsg::Connect { conn, connect, peer, out: tx }).is_err() {
+    if core
+        .send(CoreMsg::Connect {
+            conn,
+            connect,
+            peer,
+            out: tx,
+        })
+        .is_err()
+    {
         return;
     }
     loop {
@@ -150,7 +164,15 @@ pub async fn serve(
                 }
                 let xid = frame.get_i32();
                 let op = frame.get_i32();
-                if core.send(CoreMsg::Request { conn, xid, op, body: frame }).is_err() {
+                if core
+                    .send(CoreMsg::Request {
+                        conn,
+                        xid,
+                        op,
+                        body: frame,
+                    })
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -48,13 +48,26 @@ pub enum Out {
 #[derive(Debug)]
 pub enum CoreMsg {
     /// A handshake arrived.
-    Connect { conn: ConnId, connect: Connect, peer: SocketAddr, out: mpsc::UnboundedSender<Out> },
+    Connect {
+        conn: ConnId,
+        connect: Connect,
+        peer: SocketAddr,
+        out: mpsc::UnboundedSender<Out>,
+    },
     /// A request frame (header split off).
-    Request { conn: ConnId, xid: i32, op: i32, body: Bytes },
+    Request {
+        conn: ConnId,
+        xid: i32,
+        op: i32,
+        body: Bytes,
+    },
     /// The connection is gone.
     Closed { conn: ConnId },
     /// A four-letter word.
-    FourLetter { cmd: String, reply: oneshot::Sender<String> },
+    FourLetter {
+        cmd: String,
+        reply: oneshot::Sender<String>,
+    },
 }
 
 /// Per-connection state.
@@ -84,7 +97,10 @@ pub struct Core {
 }
 
 fn wall_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Encodes `ReplyHeader` + body as one frame.
@@ -129,7 +145,9 @@ impl Core {
     pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<CoreMsg>) {
         loop {
             let deadline = self.next_timer_ms();
-            let sleep = tokio::time::sleep_until((self.epoch + std::time::Duration::from_millis(deadline)).into());
+            let sleep = tokio::time::sleep_until(
+                (self.epoch + std::time::Duration::from_millis(deadline)).into(),
+            );
             tokio::select! {
                 msg = rx.recv() => match msg {
                     Some(m) => self.handle(m),
@@ -189,7 +207,13 @@ impl Core {
         candidates.truncate(self.opts.container_max_per_minute as usize);
         for p in candidates {
             let zxid = self.take_zxid();
-            let ctx = PrepCtx { session: 0, cxid: 0, zxid, time: wall_ms(), auth: &[] };
+            let ctx = PrepCtx {
+                session: 0,
+                cxid: 0,
+                zxid,
+                time: wall_ms(),
+                auth: &[],
+            };
             let (txn, _) = self.prep.delete_container(&self.tree, &ctx, &p);
             self.commit(&txn);
         }
@@ -213,12 +237,20 @@ impl Core {
     fn deliver(&mut self, notes: &[Notification]) {
         for n in notes {
             if let Some(c) = self.conns.get_mut(&n.watcher) {
-                let hdr = ReplyHeader { xid: crate::proto::ops::XID_NOTIFICATION, zxid: -1, err: 0 };
+                let hdr = ReplyHeader {
+                    xid: crate::proto::ops::XID_NOTIFICATION,
+                    zxid: -1,
+                    err: 0,
+                };
                 let mut out = BytesMut::new();
                 out.put_i32(0);
                 hdr.encode(&mut out);
-                WatcherEvent { r#type: n.event as i32, state: STATE_SYNC_CONNECTED, path: n.path.clone() }
-                    .encode(&mut out);
+                WatcherEvent {
+                    r#type: n.event as i32,
+                    state: STATE_SYNC_CONNECTED,
+                    path: n.path.clone(),
+                }
+                .encode(&mut out);
                 let len = (out.len() - 4) as i32;
                 out[..4].copy_from_slice(&len.to_be_bytes());
                 c.sent += 1;
@@ -249,8 +281,18 @@ impl Core {
     /// Handles one message.
     pub fn handle(&mut self, msg: CoreMsg) {
         match msg {
-            CoreMsg::Connect { conn, connect, peer, out } => self.on_connect(conn, connect, peer, out),
-            CoreMsg::Request { conn, xid, op, body } => self.on_request(conn, xid, op, body),
+            CoreMsg::Connect {
+                conn,
+                connect,
+                peer,
+                out,
+            } => self.on_connect(conn, connect, peer, out),
+            CoreMsg::Request {
+                conn,
+                xid,
+                op,
+                body,
+            } => self.on_request(conn, xid, op, body),
             CoreMsg::Closed { conn } => self.close_conn(conn),
             CoreMsg::FourLetter { cmd, reply } => {
                 let _ = reply.send(super::fourlw::run(self, &cmd));
@@ -258,7 +300,13 @@ impl Core {
         }
     }
 
-    fn on_connect(&mut self, conn: ConnId, c: Connect, peer: SocketAddr, out: mpsc::UnboundedSender<Out>) {
+    fn on_connect(
+        &mut self,
+        conn: ConnId,
+        c: Connect,
+        peer: SocketAddr,
+        out: mpsc::UnboundedSender<Out>,
+    ) {
         let req = &c.req;
         if req.last_zxid_seen > self.tree.last_zxid {
             tracing::info!(
@@ -270,7 +318,11 @@ impl Core {
             let _ = out.send(Out::Close);
             return;
         }
-        let timeout = session::negotiate(req.time_out, self.opts.min_session_timeout_ms, self.opts.max_session_timeout_ms);
+        let timeout = session::negotiate(
+            req.time_out,
+            self.opts.min_session_timeout_ms,
+            self.opts.max_session_timeout_ms,
+        );
         let now = self.now_ms();
         let (session, valid) = if req.session_id == 0 {
             let id = self.sessions.create(timeout, now);
@@ -284,9 +336,11 @@ impl Core {
                     time: wall_ms(),
                     r#type: OpCode::CreateSession.code(),
                 },
-                body: crate::tree::txn::TxnBody::CreateSession(crate::proto::records::txn::CreateSessionTxn {
-                    time_out: timeout as i32,
-                }),
+                body: crate::tree::txn::TxnBody::CreateSession(
+                    crate::proto::records::txn::CreateSessionTxn {
+                        time_out: timeout as i32,
+                    },
+                ),
                 digest: None,
             };
             self.commit(&txn);
@@ -308,7 +362,12 @@ impl Core {
                 passwd: Some(Bytes::copy_from_slice(&session::password(session))),
             }
         } else {
-            ConnectResponse { protocol_version: 0, time_out: 0, session_id: 0, passwd: Some(Bytes::from_static(&[0; 16])) }
+            ConnectResponse {
+                protocol_version: 0,
+                time_out: 0,
+                session_id: 0,
+                passwd: Some(Bytes::from_static(&[0; 16])),
+            }
         };
         connect::encode_response(&rsp, read_only_reply, &mut body);
         let len = (body.len() - 4) as i32;
@@ -325,12 +384,28 @@ impl Core {
                 self.session_conn.insert(session, conn);
             }
         }
-        let auth = vec![Id { scheme: "ip".into(), id: peer.ip().to_string() }];
-        self.conns.insert(conn, Conn { session, auth, out, peer, received: 1, sent: 1, timeout_ms: timeout });
+        let auth = vec![Id {
+            scheme: "ip".into(),
+            id: peer.ip().to_string(),
+        }];
+        self.conns.insert(
+            conn,
+            Conn {
+                session,
+                auth,
+                out,
+                peer,
+                received: 1,
+                sent: 1,
+                timeout_ms: timeout,
+            },
+        );
     }
 
     fn on_request(&mut self, conn: ConnId, xid: i32, op: i32, mut body: Bytes) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         c.received += 1;
         self.stats.received += 1;
         let session = c.session;
@@ -340,22 +415,76 @@ impl Core {
         let req = match Request::decode(op, &mut body) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!("closing connection: undecodable request (op {op}): {e}");
-                self.close_conn(conn);
+                // ZooKeeper decodes bodies late, in its processors: a bad body
+                // gets MARSHALLINGERROR and the connection stays. A write's
+                // failure is an error transaction that consumes a zxid.
+                tracing::warn!("undecodable request body (op {op}): {e}");
+                let zxid = if is_write_opcode(op) {
+                    let zxid = self.take_zxid();
+                    let txn = Txn {
+                        hdr: crate::proto::records::txn::TxnHeader {
+                            client_id: session,
+                            cxid: xid,
+                            zxid,
+                            time: wall_ms(),
+                            r#type: OpCode::Error.code(),
+                        },
+                        body: crate::tree::txn::TxnBody::Error(
+                            crate::proto::records::txn::ErrorTxn {
+                                err: ErrorCode::MarshallingError.code(),
+                            },
+                        ),
+                        digest: None,
+                    };
+                    self.commit(&txn);
+                    zxid
+                } else {
+                    last
+                };
+                self.send(
+                    conn,
+                    ReplyHeader {
+                        xid,
+                        zxid,
+                        err: ErrorCode::MarshallingError.code(),
+                    },
+                    None,
+                );
                 return;
             }
         };
         if !matches!(req, Request::CloseSession) && !self.sessions.touch(SessionId(session), now) {
-            self.send(conn, ReplyHeader { xid, zxid: last, err: ErrorCode::SessionExpired.code() }, None);
+            self.send(
+                conn,
+                ReplyHeader {
+                    xid,
+                    zxid: last,
+                    err: ErrorCode::SessionExpired.code(),
+                },
+                None,
+            );
             return;
         }
         match req {
             Request::Ping => {
-                self.send(conn, ReplyHeader { xid: crate::proto::ops::XID_PING, zxid: last, err: 0 }, None);
+                self.send(
+                    conn,
+                    ReplyHeader {
+                        xid: crate::proto::ops::XID_PING,
+                        zxid: last,
+                        err: 0,
+                    },
+                    None,
+                );
             }
             Request::Auth(a) => {
                 let peer_ip = self.conns[&conn].peer.ip().to_string();
-                match crate::tree::acl::authenticate(&a.scheme, a.auth.as_deref().unwrap_or(&[]), &peer_ip, self.opts.super_digest.as_deref()) {
+                match crate::tree::acl::authenticate(
+                    &a.scheme,
+                    a.auth.as_deref().unwrap_or(&[]),
+                    &peer_ip,
+                    self.opts.super_digest.as_deref(),
+                ) {
                     Ok(ids) => {
                         let c = self.conns.get_mut(&conn).expect("present");
                         for id in ids {
@@ -363,20 +492,51 @@ impl Core {
                                 c.auth.push(id);
                             }
                         }
-                        self.send(conn, ReplyHeader { xid, zxid: 0, err: 0 }, None);
+                        self.send(
+                            conn,
+                            ReplyHeader {
+                                xid,
+                                zxid: 0,
+                                err: 0,
+                            },
+                            None,
+                        );
                     }
                     Err(e) => {
-                        self.send(conn, ReplyHeader { xid, zxid: 0, err: e.code() }, None);
+                        self.send(
+                            conn,
+                            ReplyHeader {
+                                xid,
+                                zxid: 0,
+                                err: e.code(),
+                            },
+                            None,
+                        );
                         self.close_conn(conn);
                     }
                 }
             }
             Request::Unknown(_) | Request::Unsupported(_) => {
-                self.send(conn, ReplyHeader { xid, zxid: -1, err: ErrorCode::Unimplemented.code() }, None);
+                // UnimplementedRequestProcessor: answer, then close the
+                // connection (the session survives, the client reconnects).
+                self.send(
+                    conn,
+                    ReplyHeader {
+                        xid,
+                        zxid: -1,
+                        err: ErrorCode::Unimplemented.code(),
+                    },
+                    None,
+                );
+                self.close_conn(conn);
             }
             Request::CloseSession => {
                 self.close_session(session, xid);
-                let hdr = ReplyHeader { xid, zxid: self.tree.last_zxid, err: 0 };
+                let hdr = ReplyHeader {
+                    xid,
+                    zxid: self.tree.last_zxid,
+                    err: 0,
+                };
                 self.send(conn, hdr, None);
                 self.close_conn(conn);
             }
@@ -384,13 +544,34 @@ impl Core {
             req => {
                 let c = &self.conns[&conn];
                 let auth = c.auth.clone();
-                let ctx = ReadCtx { session, watcher: conn, auth: &auth, skip_acl: self.opts.skip_acl };
+                let ctx = ReadCtx {
+                    session,
+                    watcher: conn,
+                    auth: &auth,
+                    skip_acl: self.opts.skip_acl,
+                };
                 let mut notes = Vec::new();
                 let res = read::read(&mut self.tree, &ctx, &req, &mut notes);
                 self.deliver(&notes);
                 match res {
-                    Ok(rsp) => self.send(conn, ReplyHeader { xid, zxid: last, err: 0 }, Some(&rsp)),
-                    Err(e) => self.send(conn, ReplyHeader { xid, zxid: last, err: e.code() }, None),
+                    Ok(rsp) => self.send(
+                        conn,
+                        ReplyHeader {
+                            xid,
+                            zxid: last,
+                            err: 0,
+                        },
+                        Some(&rsp),
+                    ),
+                    Err(e) => self.send(
+                        conn,
+                        ReplyHeader {
+                            xid,
+                            zxid: last,
+                            err: e.code(),
+                        },
+                        None,
+                    ),
                 }
             }
         }
@@ -400,7 +581,13 @@ impl Core {
     fn write(&mut self, conn: ConnId, session: i64, xid: i32, req: &Request) {
         let zxid = self.take_zxid();
         let auth = self.conns[&conn].auth.clone();
-        let ctx = PrepCtx { session, cxid: xid, zxid, time: wall_ms(), auth: &auth };
+        let ctx = PrepCtx {
+            session,
+            cxid: xid,
+            zxid,
+            time: wall_ms(),
+            auth: &auth,
+        };
         let (txn, failure) = self.prep.prep(&self.tree, &ctx, req);
         let rc = self.commit(&txn);
         let hdr = |err: i32| ReplyHeader { xid, zxid, err };
@@ -439,11 +626,36 @@ impl Core {
     fn close_session(&mut self, session: i64, cxid: i32) {
         self.sessions.set_closing(SessionId(session));
         let zxid = self.take_zxid();
-        let ctx = PrepCtx { session, cxid, zxid, time: wall_ms(), auth: &[] };
+        let ctx = PrepCtx {
+            session,
+            cxid,
+            zxid,
+            time: wall_ms(),
+            auth: &[],
+        };
         let (txn, _) = self.prep.prep(&self.tree, &ctx, &Request::CloseSession);
         self.commit(&txn);
         self.sessions.remove(SessionId(session));
     }
+}
+
+/// Opcodes whose requests become transactions.
+fn is_write_opcode(op: i32) -> bool {
+    matches!(
+        OpCode::from_i32(op),
+        Some(
+            OpCode::Create
+                | OpCode::Create2
+                | OpCode::CreateContainer
+                | OpCode::CreateTtl
+                | OpCode::Delete
+                | OpCode::SetData
+                | OpCode::SetAcl
+                | OpCode::Check
+                | OpCode::Multi
+                | OpCode::Reconfig
+        )
+    )
 }
 
 fn multi_result(r: ApplyResult) -> MultiResult {

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use super::core::Core;
 
 const COMMANDS: &[&str] = &[
-    "ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "wchs", "wchc", "wchp", "dump", "isro", "srst",
-    "crst",
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "wchs", "wchc", "wchp", "dump", "isro",
+    "srst", "crst",
 ];
 
 /// Whether `word` is a four-letter word (so the first bytes are not a length).
@@ -22,8 +22,7 @@ pub const VERSION: &str = concat!("3.8.0-ferrozk-", env!("CARGO_PKG_VERSION"));
 
 /// Runs a command against the core's state.
 pub fn run(core: &mut Core, cmd: &str) -> String {
-    let allowed = core.opts.four_letter_whitelist.iter().any(|w| w == "*" || w == cmd);
-    if !allowed {
+    if !core.opts.four_letter_words.allows(cmd) {
         return format!("{cmd} is not executed because it is not in the whitelist.\n");
     }
     let mut s = String::new();
@@ -35,7 +34,11 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
             if cmd == "stat" {
                 s.push_str("Clients:\n");
                 for c in core.conns.values() {
-                    let _ = writeln!(s, " /{}[1](queued=0,recved={},sent={})", c.peer, c.received, c.sent);
+                    let _ = writeln!(
+                        s,
+                        " /{}[1](queued=0,recved={},sent={})",
+                        c.peer, c.received, c.sent
+                    );
                 }
                 s.push('\n');
             }
@@ -54,7 +57,17 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
             let lines: [(&str, String); 14] = [
                 ("zk_version", VERSION.to_string()),
                 ("zk_server_state", "standalone".into()),
-                ("zk_avg_latency", format!("{:.4}", if core.stats.count == 0 { 0.0 } else { core.stats.total_us as f64 / core.stats.count as f64 / 1000.0 })),
+                (
+                    "zk_avg_latency",
+                    format!(
+                        "{:.4}",
+                        if core.stats.count == 0 {
+                            0.0
+                        } else {
+                            core.stats.total_us as f64 / core.stats.count as f64 / 1000.0
+                        }
+                    ),
+                ),
                 ("zk_max_latency", (core.stats.max_us / 1000).to_string()),
                 ("zk_min_latency", (core.stats.min_us / 1000).to_string()),
                 ("zk_packets_received", core.stats.received.to_string()),
@@ -121,12 +134,17 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
         }
         "wchc" | "wchp" => {
             let t = &core.tree;
-            let mut by: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+            let mut by: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+                Default::default();
             for table in [&t.data_watches, &t.child_watches] {
                 for (w, paths) in table.by_watcher() {
                     for p in paths {
                         let session = core.conns.get(w).map_or(0, |c| c.session);
-                        let (k, v) = if cmd == "wchc" { (format!("0x{session:x}"), p.clone()) } else { (p.clone(), format!("0x{session:x}")) };
+                        let (k, v) = if cmd == "wchc" {
+                            (format!("0x{session:x}"), p.clone())
+                        } else {
+                            (p.clone(), format!("0x{session:x}"))
+                        };
                         by.entry(k).or_default().insert(v);
                     }
                 }
@@ -145,7 +163,11 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
                 let _ = writeln!(s, "0x{:x}\t{}ms", sess.id.0, sess.timeout_ms);
             }
             s.push_str("ephemeral nodes dump:\n");
-            let _ = writeln!(s, "Sessions with Ephemerals ({}):", core.tree.all_ephemerals().len());
+            let _ = writeln!(
+                s,
+                "Sessions with Ephemerals ({}):",
+                core.tree.all_ephemerals().len()
+            );
             for (sid, paths) in core.tree.all_ephemerals() {
                 let _ = writeln!(s, "0x{sid:x}:");
                 for p in paths {

@@ -44,8 +44,8 @@ pub struct ServerOptions {
     pub super_digest: Option<String>,
     /// skipACL.
     pub skip_acl: bool,
-    /// Allowed four-letter words ("*" = all).
-    pub four_letter_whitelist: Vec<String>,
+    /// Allowed four-letter words.
+    pub four_letter_words: crate::config::FourLetterWords,
     /// This server's id (session id prefix).
     pub server_id: u64,
 }
@@ -65,9 +65,39 @@ impl Default for ServerOptions {
             max_buffer: crate::proto::DEFAULT_MAX_BUFFER,
             super_digest: None,
             skip_acl: false,
-            four_letter_whitelist: vec!["srvr".into()],
+            four_letter_words: Default::default(),
             server_id: 1,
         }
+    }
+}
+
+impl ServerOptions {
+    /// Derives the options from a validated configuration.
+    pub fn from_config(c: &crate::config::Config) -> Result<ServerOptions, String> {
+        let listen = c.client_listen_address().ok_or("clientPort: not set")?;
+        let listen: SocketAddr = match listen.parse() {
+            Ok(a) => a,
+            Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&listen)
+                .map_err(|e| format!("clientPortAddress: cannot resolve {listen}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("clientPortAddress: {listen} resolves to nothing"))?,
+        };
+        Ok(ServerOptions {
+            listen,
+            data_dir: c.data_dir.clone(),
+            tick_ms: c.tick_time_ms,
+            min_session_timeout_ms: c.min_session_timeout_ms(),
+            max_session_timeout_ms: c.max_session_timeout_ms(),
+            max_client_cnxns: c.max_client_cnxns,
+            extended_types: c.extended_types_enabled,
+            container_check_interval_ms: c.container_check_interval_ms,
+            container_max_per_minute: c.container_max_per_minute,
+            max_buffer: c.jute_max_buffer as usize,
+            super_digest: c.super_digest.clone(),
+            skip_acl: c.skip_acl,
+            four_letter_words: c.four_letter_words.clone(),
+            server_id: 1,
+        })
     }
 }
 
@@ -138,7 +168,10 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<ServerHandle> {
                 }
                 *n += 1;
             }
-            let guard = CnxnGuard { counts: counts.clone(), ip: peer.ip() };
+            let guard = CnxnGuard {
+                counts: counts.clone(),
+                ip: peer.ip(),
+            };
             let conn = next_conn;
             next_conn += 1;
             let tx = tx.clone();

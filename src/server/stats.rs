@@ -33,7 +33,11 @@ impl Stats {
 
     /// Latency min/avg/max in ms, formatted as ZooKeeper prints them.
     pub fn latency_line(&self) -> String {
-        let avg = if self.count == 0 { 0.0 } else { self.total_us as f64 / self.count as f64 / 1000.0 };
+        let avg = if self.count == 0 {
+            0.0
+        } else {
+            self.total_us as f64 / self.count as f64 / 1000.0
+        };
         format!("{}/{:.4}/{}", self.min_us / 1000, avg, self.max_us / 1000)
     }
 

@@ -126,7 +126,11 @@ mod tests {
         let q = ExpiryQueue::<u32>::new(2000);
         assert_eq!(q.round_to_next_interval(0), 2000);
         assert_eq!(q.round_to_next_interval(1999), 2000);
-        assert_eq!(q.round_to_next_interval(2000), 4000, "a multiple goes to the next bucket");
+        assert_eq!(
+            q.round_to_next_interval(2000),
+            4000,
+            "a multiple goes to the next bucket"
+        );
     }
 
     #[test]

@@ -77,7 +77,11 @@ impl SessionTracker {
     pub fn add(&mut self, id: SessionId, timeout_ms: u32, now_ms: u64) -> bool {
         let added = !self.sessions.contains_key(&id);
         if added {
-            let session = Session { id, timeout_ms, closing: false };
+            let session = Session {
+                id,
+                timeout_ms,
+                closing: false,
+            };
             self.sessions.insert(id, session);
         }
         self.queue.update(id, u64::from(timeout_ms), now_ms);
@@ -157,7 +161,9 @@ impl SessionTracker {
 
     /// Expiry buckets in time order, each with its session ids (`dump`).
     pub fn buckets(&self) -> impl Iterator<Item = (u64, impl Iterator<Item = SessionId> + '_)> {
-        self.queue.buckets().map(|(t, set)| (t, set.iter().copied()))
+        self.queue
+            .buckets()
+            .map(|(t, set)| (t, set.iter().copied()))
     }
 
     /// Number of tracked sessions.
@@ -195,7 +201,11 @@ mod tests {
         let id = t.create(5000, 10_100);
         assert_eq!(t.deadline(id), Some(16_000));
         let id2 = t.create(6000, 10_000);
-        assert_eq!(t.deadline(id2), Some(18_000), "exact multiple rounds up a bucket");
+        assert_eq!(
+            t.deadline(id2),
+            Some(18_000),
+            "exact multiple rounds up a bucket"
+        );
     }
 
     #[test]
@@ -243,7 +253,10 @@ mod tests {
     fn touch_unknown_session_fails() {
         let mut t = tracker();
         assert!(!t.touch(SessionId(42), 0));
-        assert_eq!(t.check(SessionId(42)), Err(SessionError::Unknown(SessionId(42))));
+        assert_eq!(
+            t.check(SessionId(42)),
+            Err(SessionError::Unknown(SessionId(42)))
+        );
     }
 
     #[test]
@@ -270,8 +283,10 @@ mod tests {
         let mut t = tracker();
         let a = t.create(4000, 0);
         let b = t.create(1000, 0);
-        let got: Vec<(u64, Vec<SessionId>)> =
-            t.buckets().map(|(time, ids)| (time, ids.collect())).collect();
+        let got: Vec<(u64, Vec<SessionId>)> = t
+            .buckets()
+            .map(|(time, ids)| (time, ids.collect()))
+            .collect();
         assert_eq!(got, vec![(2000, vec![b]), (6000, vec![a])]);
     }
 }

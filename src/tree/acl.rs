@@ -18,17 +18,26 @@ use crate::proto::ErrorCode;
 
 /// `world:anyone`.
 pub fn anyone() -> Id {
-    Id { scheme: "world".into(), id: "anyone".into() }
+    Id {
+        scheme: "world".into(),
+        id: "anyone".into(),
+    }
 }
 
 /// `OPEN_ACL_UNSAFE`: everything for everyone.
 pub fn open_acl_unsafe() -> Vec<ACL> {
-    vec![ACL { perms: crate::proto::ops::perms::ALL, id: anyone() }]
+    vec![ACL {
+        perms: crate::proto::ops::perms::ALL,
+        id: anyone(),
+    }]
 }
 
 /// `READ_ACL_UNSAFE`: read for everyone.
 pub fn read_acl_unsafe() -> Vec<ACL> {
-    vec![ACL { perms: crate::proto::ops::perms::READ, id: anyone() }]
+    vec![ACL {
+        perms: crate::proto::ops::perms::READ,
+        id: anyone(),
+    }]
 }
 
 /// `user:base64(sha1("user:password"))`, the digest scheme's id for a
@@ -36,7 +45,10 @@ pub fn read_acl_unsafe() -> Vec<ACL> {
 pub fn generate_digest(user_password: &str) -> String {
     let user = user_password.split(':').next().unwrap_or("");
     let hash = Sha1::digest(user_password.as_bytes());
-    format!("{user}:{}", base64::engine::general_purpose::STANDARD.encode(hash))
+    format!(
+        "{user}:{}",
+        base64::engine::general_purpose::STANDARD.encode(hash)
+    )
 }
 
 /// Java's `String.split(":")`: trailing empty strings are dropped.
@@ -70,8 +82,12 @@ fn parse_ip_expr(expr: &str) -> Option<(Vec<u8>, u32)> {
 }
 
 fn ip_matches(client: &str, expr: &str) -> bool {
-    let Some((net, bits)) = parse_ip_expr(expr) else { return false };
-    let Some((addr, _)) = parse_ip_expr(client) else { return false };
+    let Some((net, bits)) = parse_ip_expr(expr) else {
+        return false;
+    };
+    let Some((addr, _)) = parse_ip_expr(client) else {
+        return false;
+    };
     if addr.len() != net.len() {
         return false;
     }
@@ -112,7 +128,10 @@ pub fn fixup(auth: &[Id], acl: &[ACL]) -> Result<Vec<ACL>, ErrorCode> {
             let mut any = false;
             for cid in auth.iter().filter(|c| c.scheme == "digest") {
                 any = true;
-                out.push(ACL { perms: a.perms, id: cid.clone() });
+                out.push(ACL {
+                    perms: a.perms,
+                    id: cid.clone(),
+                });
             }
             if !any {
                 return Err(ErrorCode::InvalidAcl);
@@ -140,7 +159,10 @@ pub fn check(acl: &[ACL], perm: i32, auth: &[Id], skip_acl: bool) -> Result<(), 
             "ip" => ip_matches,
             _ => continue,
         };
-        if auth.iter().any(|id| id.scheme == a.id.scheme && matcher(&id.id, &a.id.id)) {
+        if auth
+            .iter()
+            .any(|id| id.scheme == a.id.scheme && matcher(&id.id, &a.id.id))
+        {
             return Ok(());
         }
     }
@@ -160,12 +182,21 @@ pub fn authenticate(
             let digest = generate_digest(&cred);
             let mut ids = Vec::new();
             if super_digest == Some(digest.as_str()) {
-                ids.push(Id { scheme: "super".into(), id: String::new() });
+                ids.push(Id {
+                    scheme: "super".into(),
+                    id: String::new(),
+                });
             }
-            ids.push(Id { scheme: "digest".into(), id: digest });
+            ids.push(Id {
+                scheme: "digest".into(),
+                id: digest,
+            });
             Ok(ids)
         }
-        "ip" => Ok(vec![Id { scheme: "ip".into(), id: client_ip.to_string() }]),
+        "ip" => Ok(vec![Id {
+            scheme: "ip".into(),
+            id: client_ip.to_string(),
+        }]),
         _ => Err(ErrorCode::AuthFailed),
     }
 }
@@ -249,14 +280,20 @@ mod tests {
     use crate::proto::ops::perms;
 
     fn id(s: &str, i: &str) -> Id {
-        Id { scheme: s.into(), id: i.into() }
+        Id {
+            scheme: s.into(),
+            id: i.into(),
+        }
     }
 
     #[test]
     fn digest_matches_zookeeper() {
         // DigestAuthenticationProvider.generateDigest("super:test"), a value
         // widely quoted in ZooKeeper's docs.
-        assert_eq!(generate_digest("super:test"), "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
+        assert_eq!(
+            generate_digest("super:test"),
+            "super:D/InIHSb7yEEbrWz8b9l71RjZJU="
+        );
     }
 
     #[test]
@@ -270,24 +307,48 @@ mod tests {
     #[test]
     fn fixup_rejects_empty_bad_and_unauthenticated_auth() {
         assert_eq!(fixup(&[], &[]), Err(ErrorCode::InvalidAcl));
-        let bad = vec![ACL { perms: perms::ALL, id: id("digest", "nocolon") }];
+        let bad = vec![ACL {
+            perms: perms::ALL,
+            id: id("digest", "nocolon"),
+        }];
         assert_eq!(fixup(&[], &bad), Err(ErrorCode::InvalidAcl));
-        let auth = vec![ACL { perms: perms::ALL, id: id("auth", "") }];
-        assert_eq!(fixup(&[id("ip", "127.0.0.1")], &auth), Err(ErrorCode::InvalidAcl));
+        let auth = vec![ACL {
+            perms: perms::ALL,
+            id: id("auth", ""),
+        }];
+        assert_eq!(
+            fixup(&[id("ip", "127.0.0.1")], &auth),
+            Err(ErrorCode::InvalidAcl)
+        );
         let me = id("digest", "u:h");
         assert_eq!(
             fixup(&[id("ip", "127.0.0.1"), me.clone()], &auth).unwrap(),
-            vec![ACL { perms: perms::ALL, id: me }]
+            vec![ACL {
+                perms: perms::ALL,
+                id: me
+            }]
         );
     }
 
     #[test]
     fn check_respects_bits_schemes_and_super() {
-        let acl = vec![ACL { perms: perms::READ, id: id("digest", "u:h") }];
-        assert_eq!(check(&acl, perms::READ, &[id("digest", "u:h")], false), Ok(()));
-        assert_eq!(check(&acl, perms::WRITE, &[id("digest", "u:h")], false), Err(ErrorCode::NoAuth));
+        let acl = vec![ACL {
+            perms: perms::READ,
+            id: id("digest", "u:h"),
+        }];
+        assert_eq!(
+            check(&acl, perms::READ, &[id("digest", "u:h")], false),
+            Ok(())
+        );
+        assert_eq!(
+            check(&acl, perms::WRITE, &[id("digest", "u:h")], false),
+            Err(ErrorCode::NoAuth)
+        );
         assert_eq!(check(&acl, perms::WRITE, &[id("super", "")], false), Ok(()));
-        assert_eq!(check(&acl, perms::READ, &[id("ip", "1.2.3.4")], false), Err(ErrorCode::NoAuth));
+        assert_eq!(
+            check(&acl, perms::READ, &[id("ip", "1.2.3.4")], false),
+            Err(ErrorCode::NoAuth)
+        );
     }
 
     #[test]

@@ -96,7 +96,10 @@ impl DataTree {
 
     /// Paths ZooKeeper refuses to delete (DataTree.isSpecialPath).
     pub fn is_special_path(path: &str) -> bool {
-        matches!(path, "/" | "/zookeeper" | "/zookeeper/quota" | "/zookeeper/config")
+        matches!(
+            path,
+            "/" | "/zookeeper" | "/zookeeper/quota" | "/zookeeper/config"
+        )
     }
 
     /// The node at `path`.
@@ -141,13 +144,11 @@ impl DataTree {
 
     /// Number of descendants of `path` (getAllChildrenNumber).
     pub fn descendants(&self, path: &str) -> usize {
-        let Some(node) = self.nodes.get(path) else { return 0 };
+        let Some(node) = self.nodes.get(path) else {
+            return 0;
+        };
         let mut count = 0;
-        let mut stack: Vec<String> = node
-            .children
-            .iter()
-            .map(|c| join(path, c))
-            .collect();
+        let mut stack: Vec<String> = node.children.iter().map(|c| join(path, c)).collect();
         while let Some(p) = stack.pop() {
             count += 1;
             if let Some(n) = self.nodes.get(&p) {
@@ -180,22 +181,52 @@ impl DataTree {
         body: &TxnBody,
         out: &mut Vec<Notification>,
     ) -> ApplyResult {
-        let mut rc = ApplyResult { op, ..Default::default() };
+        let mut rc = ApplyResult {
+            op,
+            ..Default::default()
+        };
         let res = match body {
             TxnBody::Create(t) => {
                 rc.path = t.path.clone();
                 let owner = if t.ephemeral { session } else { 0 };
-                self.create(&t.path, &t.data, &t.acl, owner, t.parent_c_version, zxid, time, out)
+                self.create(
+                    &t.path,
+                    &t.data,
+                    &t.acl,
+                    owner,
+                    t.parent_c_version,
+                    zxid,
+                    time,
+                    out,
+                )
             }
             TxnBody::CreateTtl(t) => {
                 rc.path = t.path.clone();
                 let owner = NodeKind::ttl_owner(t.ttl);
-                self.create(&t.path, &t.data, &t.acl, owner, t.parent_c_version, zxid, time, out)
+                self.create(
+                    &t.path,
+                    &t.data,
+                    &t.acl,
+                    owner,
+                    t.parent_c_version,
+                    zxid,
+                    time,
+                    out,
+                )
             }
             TxnBody::CreateContainer(t) => {
                 rc.path = t.path.clone();
                 let owner = super::node::CONTAINER_OWNER;
-                self.create(&t.path, &t.data, &t.acl, owner, t.parent_c_version, zxid, time, out)
+                self.create(
+                    &t.path,
+                    &t.data,
+                    &t.acl,
+                    owner,
+                    t.parent_c_version,
+                    zxid,
+                    time,
+                    out,
+                )
             }
             TxnBody::Delete(t) => {
                 rc.path = t.path.clone();
@@ -203,7 +234,8 @@ impl DataTree {
             }
             TxnBody::SetData(t) => {
                 rc.path = t.path.clone();
-                self.set_data(&t.path, &t.data, t.version, zxid, time, out).map(Some)
+                self.set_data(&t.path, &t.data, t.version, zxid, time, out)
+                    .map(Some)
             }
             TxnBody::SetAcl(t) => {
                 rc.path = t.path.clone();
@@ -235,7 +267,11 @@ impl DataTree {
                             _ if post_failed => ErrorCode::RuntimeInconsistency.code(),
                             _ => 0,
                         };
-                        ApplyResult { op: OpCode::Error.code(), err, ..Default::default() }
+                        ApplyResult {
+                            op: OpCode::Error.code(),
+                            err,
+                            ..Default::default()
+                        }
                     } else {
                         self.apply_body(sub.op, session, zxid, time, &sub.body, out)
                     };
@@ -268,11 +304,18 @@ impl DataTree {
     ) -> Result<Option<Stat>, i32> {
         let parent_path = path::parent(path);
         let name = path::basename(path);
-        let parent = self.nodes.get_mut(parent_path).ok_or(ErrorCode::NoNode.code())?;
+        let parent = self
+            .nodes
+            .get_mut(parent_path)
+            .ok_or(ErrorCode::NoNode.code())?;
         if parent.children.contains(name) {
             return Err(ErrorCode::NodeExists.code());
         }
-        let cversion = if parent_cversion == -1 { parent.stat.cversion + 1 } else { parent_cversion };
+        let cversion = if parent_cversion == -1 {
+            parent.stat.cversion + 1
+        } else {
+            parent_cversion
+        };
         if cversion > parent.stat.cversion {
             parent.stat.cversion = cversion;
             parent.stat.pzxid = zxid;
@@ -290,13 +333,18 @@ impl DataTree {
                 self.ttls.insert(path.to_string());
             }
             NodeKind::Ephemeral(s) => {
-                self.ephemerals.entry(s).or_default().insert(path.to_string());
+                self.ephemerals
+                    .entry(s)
+                    .or_default()
+                    .insert(path.to_string());
             }
             NodeKind::Persistent => {}
         }
         let fired = self.data_watches.trigger(path, EventType::NodeCreated);
         notify(&fired, EventType::NodeCreated, path, out);
-        let fired = self.child_watches.trigger(parent_path, EventType::NodeChildrenChanged);
+        let fired = self
+            .child_watches
+            .trigger(parent_path, EventType::NodeChildrenChanged);
         notify(&fired, EventType::NodeChildrenChanged, parent_path, out);
         Ok(Some(stat))
     }
@@ -304,7 +352,10 @@ impl DataTree {
     fn delete(&mut self, path: &str, zxid: i64, out: &mut Vec<Notification>) -> Result<(), i32> {
         let parent_path = path::parent(path);
         let name = path::basename(path);
-        let parent = self.nodes.get_mut(parent_path).ok_or(ErrorCode::NoNode.code())?;
+        let parent = self
+            .nodes
+            .get_mut(parent_path)
+            .ok_or(ErrorCode::NoNode.code())?;
         parent.children.remove(name);
         if zxid > parent.stat.pzxid {
             parent.stat.pzxid = zxid;
@@ -334,7 +385,9 @@ impl DataTree {
         child_fired.retain(|w| !data_fired.contains(w));
         notify(&data_fired, EventType::NodeDeleted, path, out);
         notify(&child_fired, EventType::NodeDeleted, path, out);
-        let fired = self.child_watches.trigger(parent_path, EventType::NodeChildrenChanged);
+        let fired = self
+            .child_watches
+            .trigger(parent_path, EventType::NodeChildrenChanged);
         notify(&fired, EventType::NodeChildrenChanged, parent_path, out);
         Ok(())
     }
@@ -370,11 +423,20 @@ impl DataTree {
         Ok(node.stat())
     }
 
-    fn kill_session(&mut self, session: i64, zxid: i64, paths: &[String], out: &mut Vec<Notification>) {
+    fn kill_session(
+        &mut self,
+        session: i64,
+        zxid: i64,
+        paths: &[String],
+        out: &mut Vec<Notification>,
+    ) {
         // The txn names the paths to delete (ZooKeeper 3.6+ CloseSessionTxn);
         // fall back to the index for old transactions without a list.
         let paths: Vec<String> = if paths.is_empty() {
-            self.ephemerals.get(&session).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+            self.ephemerals
+                .get(&session)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default()
         } else {
             paths.to_vec()
         };
@@ -387,7 +449,11 @@ impl DataTree {
 }
 
 fn notify(fired: &BTreeSet<WatcherId>, event: EventType, path: &str, out: &mut Vec<Notification>) {
-    out.extend(fired.iter().map(|&watcher| Notification { watcher, event, path: path.to_string() }));
+    out.extend(fired.iter().map(|&watcher| Notification {
+        watcher,
+        event,
+        path: path.to_string(),
+    }));
 }
 
 /// Joins a parent path and a child name.

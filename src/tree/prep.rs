@@ -68,7 +68,12 @@ struct Mode {
 }
 
 fn mode_of(flags: i32) -> Result<Mode, ErrorCode> {
-    let m = |ephemeral, sequential, container, ttl| Mode { ephemeral, sequential, container, ttl };
+    let m = |ephemeral, sequential, container, ttl| Mode {
+        ephemeral,
+        sequential,
+        container,
+        ttl,
+    };
     Ok(match flags {
         0 => m(false, false, false, false),
         1 => m(true, false, false, false),
@@ -113,7 +118,11 @@ fn parent_of(p: &str) -> &str {
 impl Prep {
     /// A preparer with the given options.
     pub fn new(extended_types: bool, skip_acl: bool) -> Prep {
-        Prep { outstanding: HashMap::new(), extended_types, skip_acl }
+        Prep {
+            outstanding: HashMap::new(),
+            extended_types,
+            skip_acl,
+        }
     }
 
     /// Forgets change records of transactions up to `zxid`, now applied.
@@ -146,34 +155,74 @@ impl Prep {
     /// Prepares `req` (a write, see [`Request::is_write`]) into a transaction.
     /// On failure the transaction is an `error` txn and the code is returned
     /// beside it for the reply.
-    pub fn prep(&mut self, tree: &DataTree, ctx: &PrepCtx, req: &Request) -> (Txn, Option<ErrorCode>) {
+    pub fn prep(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        req: &Request,
+    ) -> (Txn, Option<ErrorCode>) {
         let (op, res) = match req {
             Request::Create(op, r) => (op.code(), self.create(tree, ctx, *op, r, -1)),
             Request::CreateTtl(r) => (OpCode::CreateTtl.code(), self.create_ttl(tree, ctx, r)),
-            Request::Delete(r) => (OpCode::Delete.code(), self.delete(tree, ctx, &r.path, r.version)),
-            Request::SetData(r) => {
-                (OpCode::SetData.code(), self.set_data(tree, ctx, &r.path, &r.data, r.version))
-            }
-            Request::SetAcl(r) => (OpCode::SetAcl.code(), self.set_acl(tree, ctx, &r.path, &r.acl, r.version)),
-            Request::Check(r) => (OpCode::Check.code(), self.check(tree, ctx, &r.path, r.version)),
-            Request::CloseSession => (OpCode::CloseSession.code(), Ok(self.close_session(tree, ctx))),
+            Request::Delete(r) => (
+                OpCode::Delete.code(),
+                self.delete(tree, ctx, &r.path, r.version),
+            ),
+            Request::SetData(r) => (
+                OpCode::SetData.code(),
+                self.set_data(tree, ctx, &r.path, &r.data, r.version),
+            ),
+            Request::SetAcl(r) => (
+                OpCode::SetAcl.code(),
+                self.set_acl(tree, ctx, &r.path, &r.acl, r.version),
+            ),
+            Request::Check(r) => (
+                OpCode::Check.code(),
+                self.check(tree, ctx, &r.path, r.version),
+            ),
+            Request::CloseSession => (
+                OpCode::CloseSession.code(),
+                Ok(self.close_session(tree, ctx)),
+            ),
             Request::Multi(ops) => return self.multi(tree, ctx, ops),
             // Standalone: reconfig is not supported (LeaderZooKeeperServer only).
             Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
             other => panic!("prep called for a non-write request: {other:?}"),
         };
-        let hdr = |t: i32| TxnHeader { client_id: ctx.session, cxid: ctx.cxid, zxid: ctx.zxid, time: ctx.time, r#type: t };
+        let hdr = |t: i32| TxnHeader {
+            client_id: ctx.session,
+            cxid: ctx.cxid,
+            zxid: ctx.zxid,
+            time: ctx.time,
+            r#type: t,
+        };
         match res {
-            Ok(body) => (Txn { hdr: hdr(op), body, digest: None }, None),
+            Ok(body) => (
+                Txn {
+                    hdr: hdr(op),
+                    body,
+                    digest: None,
+                },
+                None,
+            ),
             Err(e) => (
-                Txn { hdr: hdr(OpCode::Error.code()), body: TxnBody::Error(ErrorTxn { err: e.code() }), digest: None },
+                Txn {
+                    hdr: hdr(OpCode::Error.code()),
+                    body: TxnBody::Error(ErrorTxn { err: e.code() }),
+                    digest: None,
+                },
                 Some(e),
             ),
         }
     }
 
     /// Prepares a deleteContainer issued by the container/TTL reaper.
-    pub fn delete_container(&mut self, tree: &DataTree, ctx: &PrepCtx, p: &str) -> (Txn, Option<ErrorCode>) {
+    pub fn delete_container(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        p: &str,
+    ) -> (Txn, Option<ErrorCode>) {
         let res = (|| {
             let parent_path = parent_for_delete(p)?;
             let node = self.record(tree, p)?;
@@ -181,25 +230,57 @@ impl Prep {
                 return Err(ErrorCode::NotEmpty);
             }
             let owner = node.stat.as_ref().expect("live").ephemeral_owner;
-            if matches!(NodeKind::of(owner, self.extended_types), NodeKind::Ephemeral(_)) {
+            if matches!(
+                NodeKind::of(owner, self.extended_types),
+                NodeKind::Ephemeral(_)
+            ) {
                 return Err(ErrorCode::BadVersion);
             }
             let parent = self.record(tree, parent_path)?;
             self.note_delete(ctx.zxid, p, parent_path, parent);
-            Ok(TxnBody::Delete(DeleteTxn { path: p.to_string() }))
+            Ok(TxnBody::Delete(DeleteTxn {
+                path: p.to_string(),
+            }))
         })();
-        let hdr = |t: i32| TxnHeader { client_id: ctx.session, cxid: ctx.cxid, zxid: ctx.zxid, time: ctx.time, r#type: t };
+        let hdr = |t: i32| TxnHeader {
+            client_id: ctx.session,
+            cxid: ctx.cxid,
+            zxid: ctx.zxid,
+            time: ctx.time,
+            r#type: t,
+        };
         match res {
-            Ok(body) => (Txn { hdr: hdr(OpCode::DeleteContainer.code()), body, digest: None }, None),
+            Ok(body) => (
+                Txn {
+                    hdr: hdr(OpCode::DeleteContainer.code()),
+                    body,
+                    digest: None,
+                },
+                None,
+            ),
             Err(e) => (
-                Txn { hdr: hdr(OpCode::Error.code()), body: TxnBody::Error(ErrorTxn { err: e.code() }), digest: None },
+                Txn {
+                    hdr: hdr(OpCode::Error.code()),
+                    body: TxnBody::Error(ErrorTxn { err: e.code() }),
+                    digest: None,
+                },
                 Some(e),
             ),
         }
     }
 
-    fn create_ttl(&mut self, tree: &DataTree, ctx: &PrepCtx, r: &CreateTTLRequest) -> Result<TxnBody, ErrorCode> {
-        let as_create = CreateRequest { path: r.path.clone(), data: r.data.clone(), acl: r.acl.clone(), flags: r.flags };
+    fn create_ttl(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        r: &CreateTTLRequest,
+    ) -> Result<TxnBody, ErrorCode> {
+        let as_create = CreateRequest {
+            path: r.path.clone(),
+            data: r.data.clone(),
+            acl: r.acl.clone(),
+            flags: r.flags,
+        };
         self.create(tree, ctx, OpCode::CreateTtl, &as_create, r.ttl)
     }
 
@@ -240,7 +321,10 @@ impl Prep {
         if self.record(tree, &p).is_ok() {
             return Err(ErrorCode::NodeExists);
         }
-        if matches!(NodeKind::of(pstat.ephemeral_owner, self.extended_types), NodeKind::Ephemeral(_)) {
+        if matches!(
+            NodeKind::of(pstat.ephemeral_owner, self.extended_types),
+            NodeKind::Ephemeral(_)
+        ) {
             return Err(ErrorCode::NoChildrenForEphemerals);
         }
         let new_cversion = pstat.cversion + 1;
@@ -293,7 +377,15 @@ impl Prep {
             ephemeral_owner: owner,
             pzxid: ctx.zxid,
         };
-        self.outstanding.insert(p, Change { zxid: ctx.zxid, stat: Some(stat), child_count: 0, acl });
+        self.outstanding.insert(
+            p,
+            Change {
+                zxid: ctx.zxid,
+                stat: Some(stat),
+                child_count: 0,
+                acl,
+            },
+        );
         Ok(body)
     }
 
@@ -302,10 +394,24 @@ impl Prep {
         parent.child_count -= 1;
         parent.stat.as_mut().expect("live").pzxid = zxid;
         self.outstanding.insert(parent_path.to_string(), parent);
-        self.outstanding.insert(p.to_string(), Change { zxid, stat: None, child_count: 0, acl: vec![] });
+        self.outstanding.insert(
+            p.to_string(),
+            Change {
+                zxid,
+                stat: None,
+                child_count: 0,
+                acl: vec![],
+            },
+        );
     }
 
-    fn delete(&mut self, tree: &DataTree, ctx: &PrepCtx, p: &str, version: i32) -> Result<TxnBody, ErrorCode> {
+    fn delete(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        p: &str,
+        version: i32,
+    ) -> Result<TxnBody, ErrorCode> {
         let parent_path = parent_for_delete(p)?;
         let parent = self.record(tree, parent_path)?;
         self.check_acl(&parent.acl, perms::DELETE, ctx)?;
@@ -315,7 +421,9 @@ impl Prep {
             return Err(ErrorCode::NotEmpty);
         }
         self.note_delete(ctx.zxid, p, parent_path, parent);
-        Ok(TxnBody::Delete(DeleteTxn { path: p.to_string() }))
+        Ok(TxnBody::Delete(DeleteTxn {
+            path: p.to_string(),
+        }))
     }
 
     fn set_data(
@@ -336,7 +444,11 @@ impl Prep {
         s.mzxid = ctx.zxid;
         node.zxid = ctx.zxid;
         self.outstanding.insert(p.to_string(), node);
-        Ok(TxnBody::SetData(SetDataTxn { path: p.to_string(), data: data.clone(), version: new_version }))
+        Ok(TxnBody::SetData(SetDataTxn {
+            path: p.to_string(),
+            data: data.clone(),
+            version: new_version,
+        }))
     }
 
     fn set_acl(
@@ -357,19 +469,33 @@ impl Prep {
         node.zxid = ctx.zxid;
         node.acl = acl.clone();
         self.outstanding.insert(p.to_string(), node);
-        Ok(TxnBody::SetAcl(SetACLTxn { path: p.to_string(), acl, version: new_version }))
+        Ok(TxnBody::SetAcl(SetACLTxn {
+            path: p.to_string(),
+            acl,
+            version: new_version,
+        }))
     }
 
-    fn check(&mut self, tree: &DataTree, ctx: &PrepCtx, p: &str, version: i32) -> Result<TxnBody, ErrorCode> {
+    fn check(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        p: &str,
+        version: i32,
+    ) -> Result<TxnBody, ErrorCode> {
         valid(p)?;
         let node = self.record(tree, p)?;
         self.check_acl(&node.acl, perms::READ, ctx)?;
         let v = check_version(node.stat.as_ref().expect("live").version, version)?;
-        Ok(TxnBody::Check(CheckVersionTxn { path: p.to_string(), version: v }))
+        Ok(TxnBody::Check(CheckVersionTxn {
+            path: p.to_string(),
+            version: v,
+        }))
     }
 
     fn close_session(&mut self, tree: &DataTree, ctx: &PrepCtx) -> TxnBody {
-        let mut paths: std::collections::BTreeSet<String> = tree.ephemerals(ctx.session).cloned().collect();
+        let mut paths: std::collections::BTreeSet<String> =
+            tree.ephemerals(ctx.session).cloned().collect();
         for (p, c) in &self.outstanding {
             match &c.stat {
                 None => {
@@ -382,13 +508,31 @@ impl Prep {
             }
         }
         for p in &paths {
-            self.outstanding.insert(p.clone(), Change { zxid: ctx.zxid, stat: None, child_count: 0, acl: vec![] });
+            self.outstanding.insert(
+                p.clone(),
+                Change {
+                    zxid: ctx.zxid,
+                    stat: None,
+                    child_count: 0,
+                    acl: vec![],
+                },
+            );
         }
-        TxnBody::CloseSession(CloseSessionTxn { paths2_delete: paths.into_iter().collect() })
+        TxnBody::CloseSession(CloseSessionTxn {
+            paths2_delete: paths.into_iter().collect(),
+        })
     }
 
-    fn multi(&mut self, tree: &DataTree, ctx: &PrepCtx, ops: &[MultiOp]) -> (Txn, Option<ErrorCode>) {
-        if ops.iter().any(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_))) {
+    fn multi(
+        &mut self,
+        tree: &DataTree,
+        ctx: &PrepCtx,
+        ops: &[MultiOp],
+    ) -> (Txn, Option<ErrorCode>) {
+        if ops
+            .iter()
+            .any(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_)))
+        {
             // MultiOperationRecord refuses to mix reads and writes while
             // deserializing; ZooKeeper answers MARSHALLINGERROR.
             let e = ErrorCode::MarshallingError;
@@ -399,13 +543,22 @@ impl Prep {
                 time: ctx.time,
                 r#type: OpCode::Error.code(),
             };
-            return (Txn { hdr, body: TxnBody::Error(ErrorTxn { err: e.code() }), digest: None }, Some(e));
+            return (
+                Txn {
+                    hdr,
+                    body: TxnBody::Error(ErrorTxn { err: e.code() }),
+                    digest: None,
+                },
+                Some(e),
+            );
         }
         // Save the change records the ops could touch, to roll back on failure.
         let mut saved: HashMap<String, Option<Change>> = HashMap::new();
         for op in ops {
             for p in [op.path(), parent_of(op.path())] {
-                saved.entry(p.to_string()).or_insert_with(|| self.outstanding.get(p).cloned());
+                saved
+                    .entry(p.to_string())
+                    .or_insert_with(|| self.outstanding.get(p).cloned());
             }
         }
         let mut subs = Vec::with_capacity(ops.len());
@@ -414,7 +567,9 @@ impl Prep {
             if failure.is_some() {
                 subs.push(SubTxn {
                     op: OpCode::Error.code(),
-                    body: TxnBody::Error(ErrorTxn { err: ErrorCode::RuntimeInconsistency.code() }),
+                    body: TxnBody::Error(ErrorTxn {
+                        err: ErrorCode::RuntimeInconsistency.code(),
+                    }),
                 });
                 continue;
             }
@@ -427,10 +582,16 @@ impl Prep {
                 MultiOp::GetChildren(_) | MultiOp::GetData(_) => unreachable!("rejected above"),
             };
             match res {
-                Ok(body) => subs.push(SubTxn { op: op.opcode().code(), body }),
+                Ok(body) => subs.push(SubTxn {
+                    op: op.opcode().code(),
+                    body,
+                }),
                 Err(e) => {
                     failure = Some(e);
-                    subs.push(SubTxn { op: OpCode::Error.code(), body: TxnBody::Error(ErrorTxn { err: e.code() }) });
+                    subs.push(SubTxn {
+                        op: OpCode::Error.code(),
+                        body: TxnBody::Error(ErrorTxn { err: e.code() }),
+                    });
                     for (p, c) in saved.drain() {
                         match c {
                             Some(c) => {
@@ -451,6 +612,13 @@ impl Prep {
             time: ctx.time,
             r#type: OpCode::Multi.code(),
         };
-        (Txn { hdr, body: TxnBody::Multi(subs), digest: None }, failure)
+        (
+            Txn {
+                hdr,
+                body: TxnBody::Multi(subs),
+                digest: None,
+            },
+            failure,
+        )
     }
 }

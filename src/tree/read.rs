@@ -28,25 +28,42 @@ pub struct ReadCtx<'a> {
 
 fn check(tree: &DataTree, path: &str, perm: i32, ctx: &ReadCtx) -> Result<(), ErrorCode> {
     let node = tree.get(path).ok_or(ErrorCode::NoNode)?;
-    tree.acls.with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))
+    tree.acls
+        .with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))
 }
 
-fn get_data(tree: &mut DataTree, ctx: &ReadCtx, r: &GetDataRequest) -> Result<GetDataResponse, ErrorCode> {
+fn get_data(
+    tree: &mut DataTree,
+    ctx: &ReadCtx,
+    r: &GetDataRequest,
+) -> Result<GetDataResponse, ErrorCode> {
     check(tree, &r.path, perms::READ, ctx)?;
     if r.watch {
-        tree.data_watches.add(&r.path, ctx.watcher, WatchMode::Standard);
+        tree.data_watches
+            .add(&r.path, ctx.watcher, WatchMode::Standard);
     }
     let node = tree.get(&r.path).expect("checked");
-    Ok(GetDataResponse { data: node.data.clone(), stat: node.stat() })
+    Ok(GetDataResponse {
+        data: node.data.clone(),
+        stat: node.stat(),
+    })
 }
 
-fn get_children(tree: &mut DataTree, ctx: &ReadCtx, r: &GetChildrenRequest) -> Result<(Vec<String>, Stat), ErrorCode> {
+fn get_children(
+    tree: &mut DataTree,
+    ctx: &ReadCtx,
+    r: &GetChildrenRequest,
+) -> Result<(Vec<String>, Stat), ErrorCode> {
     check(tree, &r.path, perms::READ, ctx)?;
     if r.watch {
-        tree.child_watches.add(&r.path, ctx.watcher, WatchMode::Standard);
+        tree.child_watches
+            .add(&r.path, ctx.watcher, WatchMode::Standard);
     }
     let node = tree.get(&r.path).expect("checked");
-    Ok((node.children.iter().map(|c| c.to_string()).collect(), node.stat()))
+    Ok((
+        node.children.iter().map(|c| c.to_string()).collect(),
+        node.stat(),
+    ))
 }
 
 /// Serves a non-transactional request. `out` receives notifications that
@@ -65,14 +82,15 @@ pub fn read(
             // The watch is set even when the node does not exist: that is
             // how exists() watches for creation.
             if r.watch {
-                tree.data_watches.add(&r.path, ctx.watcher, WatchMode::Standard);
+                tree.data_watches
+                    .add(&r.path, ctx.watcher, WatchMode::Standard);
             }
             Response::Stat(tree.get(&r.path).ok_or(ErrorCode::NoNode)?.stat())
         }
         Request::GetData(r) => Response::GetData(get_data(tree, ctx, r)?),
-        Request::GetChildren(r, false) => {
-            Response::GetChildren(GetChildrenResponse { children: get_children(tree, ctx, r)?.0 })
-        }
+        Request::GetChildren(r, false) => Response::GetChildren(GetChildrenResponse {
+            children: get_children(tree, ctx, r)?.0,
+        }),
         Request::GetChildren(r, true) => {
             let (children, stat) = get_children(tree, ctx, r)?;
             Response::GetChildren2(GetChildren2Response { children, stat })
@@ -100,7 +118,9 @@ pub fn read(
         }
         Request::GetAllChildrenNumber(r) => {
             check(tree, &r.path, perms::READ, ctx)?;
-            Response::AllChildrenNumber(GetAllChildrenNumberResponse { total_number: tree.descendants(&r.path) as i32 })
+            Response::AllChildrenNumber(GetAllChildrenNumberResponse {
+                total_number: tree.descendants(&r.path) as i32,
+            })
         }
         Request::GetEphemerals(r) => {
             let prefix = r.prefix_path.trim();
@@ -108,17 +128,25 @@ pub fn read(
             let ephemerals = if prefix.is_empty() || prefix == "/" {
                 all.cloned().collect()
             } else {
-                all.filter(|p| p.starts_with(&r.prefix_path)).cloned().collect()
+                all.filter(|p| p.starts_with(&r.prefix_path))
+                    .cloned()
+                    .collect()
             };
             Response::Ephemerals(GetEphemeralsResponse { ephemerals })
         }
-        Request::Sync(r) => Response::Sync(SyncResponse { path: r.path.clone() }),
+        Request::Sync(r) => Response::Sync(SyncResponse {
+            path: r.path.clone(),
+        }),
         Request::MultiRead(ops) => {
             let mut results = Vec::with_capacity(ops.len());
             for op in ops {
                 let r = match op {
-                    MultiOp::GetData(r) => get_data(tree, ctx, r).map(|g| MultiResult::GetData(g.data, g.stat)),
-                    MultiOp::GetChildren(r) => get_children(tree, ctx, r).map(|(c, _)| MultiResult::GetChildren(c)),
+                    MultiOp::GetData(r) => {
+                        get_data(tree, ctx, r).map(|g| MultiResult::GetData(g.data, g.stat))
+                    }
+                    MultiOp::GetChildren(r) => {
+                        get_children(tree, ctx, r).map(|(c, _)| MultiResult::GetChildren(c))
+                    }
                     _ => return Err(ErrorCode::MarshallingError),
                 };
                 results.push(r.unwrap_or_else(|e| MultiResult::Error(e.code())));
@@ -174,7 +202,10 @@ pub fn read(
             client_info: ctx
                 .auth
                 .iter()
-                .map(|id| ClientInfo { auth_scheme: id.scheme.clone(), user: id.id.clone() })
+                .map(|id| ClientInfo {
+                    auth_scheme: id.scheme.clone(),
+                    user: id.id.clone(),
+                })
                 .collect(),
         }),
         other => panic!("read called for a request it does not serve: {other:?}"),
@@ -183,8 +214,19 @@ pub fn read(
 
 /// Re-registers a reconnecting client's watches, firing at once the ones
 /// whose condition changed since `relative_zxid` (DataTree.setWatches).
-fn set_watches(tree: &mut DataTree, watcher: WatcherId, w: &SetWatches2, out: &mut Vec<Notification>) {
-    let mut fire = |event, path: &str| out.push(Notification { watcher, event, path: path.to_string() });
+fn set_watches(
+    tree: &mut DataTree,
+    watcher: WatcherId,
+    w: &SetWatches2,
+    out: &mut Vec<Notification>,
+) {
+    let mut fire = |event, path: &str| {
+        out.push(Notification {
+            watcher,
+            event,
+            path: path.to_string(),
+        })
+    };
     for p in &w.data_watches {
         match tree.get(p) {
             None => fire(EventType::NodeDeleted, p),
@@ -210,7 +252,9 @@ fn set_watches(tree: &mut DataTree, watcher: WatcherId, w: &SetWatches2, out: &m
         tree.data_watches.add(p, watcher, WatchMode::Persistent);
     }
     for p in &w.persistent_recursive_watches {
-        tree.child_watches.add(p, watcher, WatchMode::PersistentRecursive);
-        tree.data_watches.add(p, watcher, WatchMode::PersistentRecursive);
+        tree.child_watches
+            .add(p, watcher, WatchMode::PersistentRecursive);
+        tree.data_watches
+            .add(p, watcher, WatchMode::PersistentRecursive);
     }
 }

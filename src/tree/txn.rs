@@ -100,9 +100,7 @@ impl TxnBody {
             Some(OpCode::SetData | OpCode::Reconfig) => TxnBody::SetData(SetDataTxn::decode(src)?),
             Some(OpCode::SetAcl) => TxnBody::SetAcl(SetACLTxn::decode(src)?),
             Some(OpCode::Check) => TxnBody::Check(CheckVersionTxn::decode(src)?),
-            Some(OpCode::CreateSession) => {
-                TxnBody::CreateSession(CreateSessionTxn::decode(src)?)
-            }
+            Some(OpCode::CreateSession) => TxnBody::CreateSession(CreateSessionTxn::decode(src)?),
             Some(OpCode::CloseSession) => {
                 // Older logs carry no body for closeSession.
                 if src.is_empty() {
@@ -117,7 +115,10 @@ impl TxnBody {
                 let mut subs = Vec::with_capacity(multi.txns.len());
                 for t in multi.txns {
                     let mut data = t.data.unwrap_or_default();
-                    subs.push(SubTxn { op: t.r#type, body: TxnBody::decode(t.r#type, &mut data)? });
+                    subs.push(SubTxn {
+                        op: t.r#type,
+                        body: TxnBody::decode(t.r#type, &mut data)?,
+                    });
                 }
                 TxnBody::Multi(subs)
             }

@@ -95,14 +95,21 @@ pub struct WatchTable {
 impl WatchTable {
     /// Registers (or re-moded) a watch.
     pub fn add(&mut self, path: &str, watcher: WatcherId, mode: WatchMode) {
-        let old = self.by_path.entry(path.to_string()).or_default().insert(watcher, mode);
+        let old = self
+            .by_path
+            .entry(path.to_string())
+            .or_default()
+            .insert(watcher, mode);
         if old == Some(WatchMode::PersistentRecursive) {
             self.recursive -= 1;
         }
         if mode == WatchMode::PersistentRecursive {
             self.recursive += 1;
         }
-        self.by_watcher.entry(watcher).or_default().insert(path.to_string());
+        self.by_watcher
+            .entry(watcher)
+            .or_default()
+            .insert(path.to_string());
     }
 
     /// Fires the watches `event` on `path` triggers; returns the watchers to
@@ -120,8 +127,16 @@ impl WatchTable {
         fired
     }
 
-    fn trigger_at(&mut self, at: &str, event: EventType, exact: bool, fired: &mut BTreeSet<WatcherId>) {
-        let Some(watchers) = self.by_path.get_mut(at) else { return };
+    fn trigger_at(
+        &mut self,
+        at: &str,
+        event: EventType,
+        exact: bool,
+        fired: &mut BTreeSet<WatcherId>,
+    ) {
+        let Some(watchers) = self.by_path.get_mut(at) else {
+            return;
+        };
         let mut removed = Vec::new();
         for (&w, &mode) in watchers.iter() {
             match mode {
@@ -153,12 +168,22 @@ impl WatchTable {
 
     /// The mode of `watcher`'s watch on `path`, if any.
     pub fn mode(&self, path: &str, watcher: WatcherId) -> Option<WatchMode> {
-        self.by_path.get(path).and_then(|m| m.get(&watcher)).copied()
+        self.by_path
+            .get(path)
+            .and_then(|m| m.get(&watcher))
+            .copied()
     }
 
     /// Removes `watcher`'s watch on `path` if `filter` accepts its mode.
-    pub fn remove(&mut self, path: &str, watcher: WatcherId, filter: impl Fn(WatchMode) -> bool) -> bool {
-        let Some(watchers) = self.by_path.get_mut(path) else { return false };
+    pub fn remove(
+        &mut self,
+        path: &str,
+        watcher: WatcherId,
+        filter: impl Fn(WatchMode) -> bool,
+    ) -> bool {
+        let Some(watchers) = self.by_path.get_mut(path) else {
+            return false;
+        };
         match watchers.get(&watcher) {
             Some(&mode) if filter(mode) => {
                 watchers.remove(&watcher);
@@ -225,7 +250,10 @@ mod tests {
     fn standard_watch_fires_once() {
         let mut t = WatchTable::default();
         t.add("/a", 1, WatchMode::Standard);
-        assert_eq!(t.trigger("/a", EventType::NodeDataChanged), BTreeSet::from([1]));
+        assert_eq!(
+            t.trigger("/a", EventType::NodeDataChanged),
+            BTreeSet::from([1])
+        );
         assert!(t.trigger("/a", EventType::NodeDataChanged).is_empty());
         assert!(t.is_empty());
     }
@@ -243,7 +271,10 @@ mod tests {
     fn recursive_watch_covers_descendants_but_not_child_events() {
         let mut t = WatchTable::default();
         t.add("/a", 7, WatchMode::PersistentRecursive);
-        assert_eq!(t.trigger("/a/b/c", EventType::NodeCreated), BTreeSet::from([7]));
+        assert_eq!(
+            t.trigger("/a/b/c", EventType::NodeCreated),
+            BTreeSet::from([7])
+        );
         assert_eq!(t.trigger("/a", EventType::NodeDeleted), BTreeSet::from([7]));
         assert!(t.trigger("/a/b", EventType::NodeChildrenChanged).is_empty());
         assert!(t.trigger("/ab", EventType::NodeCreated).is_empty());

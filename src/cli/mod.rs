@@ -1,0 +1,154 @@
+//! The `ferrozk` command line: argument definitions and dispatch.
+//!
+//! `ferrozk` with no subcommand serves, like `ferrozk serve`. `--config`
+//! and `--log-level` are global, so they work before or after the
+//! subcommand. To add a subcommand: a new file here with its `Args` struct
+//! and a `run` function, a variant in [`Command`], and an arm in [`run`].
+
+pub mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use thiserror::Error;
+
+use crate::config::{Config, ConfigError};
+
+/// A ZooKeeper-compatible coordination server.
+#[derive(Debug, Parser)]
+#[command(name = "ferrozk", version, about)]
+pub struct Cli {
+    /// Config file: zoo.cfg syntax (.cfg, .conf, .properties) or .toml.
+    /// Without it, a standalone server on 127.0.0.1:2181 with data in ./data.
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log filter, e.g. `info`, `debug` or `ferrozk::session=trace`;
+    /// overrides RUST_LOG. Default: RUST_LOG, else `info`.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// What to do; serves when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(serve::ServeArgs),
+}
+
+/// Why the command failed; decides the exit status.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// The configuration (or a flag) is unusable: exit status 2.
+    #[error("{0}")]
+    Usage(String),
+    /// The config file is unusable: exit status 2.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The server failed: exit status 1.
+    #[error(transparent)]
+    Serve(#[from] serve::ServeError),
+}
+
+impl CliError {
+    /// The process exit status for this failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) => ExitCode::from(2),
+            CliError::Serve(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// Set up logging, then run the chosen command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    init_logging(cli.log_level.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve(serve::ServeArgs {})) {
+        Command::Serve(_args) => {
+            let config = load_config(cli.config.as_deref())?;
+            serve::serve(config)?;
+        }
+    }
+    Ok(())
+}
+
+/// The config named by `--config`, or the defaults.
+pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+    match path {
+        Some(path) => Config::load(path),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Log to stderr, filtered by `--log-level`, else `RUST_LOG`, else `info`.
+fn init_logging(level: Option<&str>) -> Result<(), CliError> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(spec) => EnvFilter::try_new(spec)
+            .map_err(|e| CliError::Usage(format!("invalid --log-level {spec:?}: {e}")))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init()
+        .map_err(|e| CliError::Usage(format!("cannot set up logging: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_with_defaults() {
+        let cli = parse(&["ferrozk"]);
+        assert!(cli.command.is_none());
+        assert!(cli.config.is_none());
+    }
+
+    #[test]
+    fn config_flag_works_before_and_after_serve() {
+        for args in [
+            &["ferrozk", "--config", "z.cfg"][..],
+            &["ferrozk", "serve", "--config", "z.cfg"][..],
+            &["ferrozk", "--config", "z.cfg", "serve"][..],
+            &["ferrozk", "serve", "-c", "z.cfg"][..],
+        ] {
+            assert_eq!(parse(args).config, Some(PathBuf::from("z.cfg")), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn log_level_flag_is_global() {
+        assert_eq!(
+            parse(&["ferrozk", "serve", "--log-level", "debug"])
+                .log_level
+                .as_deref(),
+            Some("debug")
+        );
+    }
+
+    #[test]
+    fn unknown_subcommand_is_rejected() {
+        assert!(Cli::try_parse_from(["ferrozk", "frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn config_errors_exit_2_and_server_errors_exit_1() {
+        let config = CliError::Config(ConfigError::missing("clientPort", "x"));
+        assert_eq!(config.exit_code(), ExitCode::from(2));
+        let serve = CliError::Serve(serve::ServeError::NotImplemented);
+        assert_eq!(serve.exit_code(), ExitCode::from(1));
+    }
+}

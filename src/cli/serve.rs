@@ -1,0 +1,63 @@
+//! `ferrozk serve` (the default action): run the server with a loaded
+//! configuration until the process is stopped.
+
+use clap::Args;
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::server::ServerOptions;
+
+/// Flags of `serve` (none yet beyond the global `--config`/`--log-level`).
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+/// Why serving stopped.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The configuration cannot be served as given (names the key).
+    #[error("{0}")]
+    Options(String),
+    /// An ensemble configuration: replication is not implemented yet.
+    #[error("server.N lines describe an ensemble; ferrozk serves standalone only so far")]
+    Ensemble,
+    /// The data directory could not be created.
+    #[error("dataDir: cannot create {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Binding or serving failed.
+    #[error("serving on {addr}: {source}")]
+    Io {
+        /// The client address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Run the server until it stops.
+pub fn serve(config: Config) -> Result<(), ServeError> {
+    if config.is_distributed() {
+        return Err(ServeError::Ensemble);
+    }
+    let opts = ServerOptions::from_config(&config).map_err(ServeError::Options)?;
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| ServeError::DataDir {
+        path: opts.data_dir.display().to_string(),
+        source,
+    })?;
+    tracing::warn!("no transaction log yet: data is kept in memory only and lost on restart");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Io {
+            addr: opts.listen.to_string(),
+            source,
+        })?;
+    let addr = opts.listen.to_string();
+    runtime
+        .block_on(crate::server::run(opts))
+        .map_err(|source| ServeError::Io { addr, source })
+}

@@ -1,0 +1,306 @@
+//! Bad input: each malformed or hostile frame affects at most its own
+//! connection, gets Apache ZooKeeper's answer, and the server keeps serving
+//! everyone else. Every case runs against Apache ZooKeeper 3.8 and ferrozk.
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use common::{kinds_under_test, ServerKind, TestServer};
+use ferrozk::proto::connect::Connect;
+use ferrozk::proto::records::proto::*;
+use ferrozk::proto::{ErrorCode, Jute, OpCode};
+
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A minimal blocking raw-protocol session for poking at servers.
+struct Raw {
+    sock: TcpStream,
+}
+
+impl Raw {
+    fn open(addr: &str) -> Raw {
+        let sock = TcpStream::connect(addr).expect("connect");
+        sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        Raw { sock }
+    }
+
+    /// Opens a connection and completes the handshake.
+    fn session(addr: &str) -> Raw {
+        let mut r = Raw::open(addr);
+        let c = Connect {
+            req: ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0,
+                time_out: 30000,
+                session_id: 0,
+                passwd: Some(Bytes::from_static(&[0; 16])),
+            },
+            read_only: Some(false),
+        };
+        let mut body = BytesMut::new();
+        c.encode(&mut body);
+        r.send_frame(&body);
+        let frame = r.read_frame().expect("connect reply");
+        let (rsp, _) = ferrozk::proto::connect::decode_response(frame.clone())
+            .unwrap_or_else(|e| panic!("bad connect reply {frame:?}: {e}"));
+        assert!(
+            rsp.session_id != 0 && rsp.time_out > 0,
+            "session established"
+        );
+        r
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.sock.write_all(bytes).unwrap();
+    }
+
+    fn send_frame(&mut self, body: &[u8]) {
+        let mut f = BytesMut::new();
+        f.put_i32(body.len() as i32);
+        f.put_slice(body);
+        self.send_raw(&f);
+    }
+
+    fn request(&mut self, xid: i32, op: i32, body: &[u8]) {
+        let mut f = BytesMut::new();
+        RequestHeader { xid, r#type: op }.encode(&mut f);
+        f.put_slice(body);
+        self.send_frame(&f);
+    }
+
+    /// Next frame; `None` once the server closed the connection.
+    fn read_frame(&mut self) -> Option<Bytes> {
+        let mut len = [0u8; 4];
+        match self.sock.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
+                ) =>
+            {
+                return None
+            }
+            Err(e) => {
+                panic!("read failed (timeout means the server neither answered nor closed): {e}")
+            }
+        }
+        let mut buf = vec![0u8; i32::from_be_bytes(len) as usize];
+        self.sock.read_exact(&mut buf).ok()?;
+        Some(Bytes::from(buf))
+    }
+
+    /// Next reply that is not a notification.
+    fn reply(&mut self) -> Option<(ReplyHeader, Bytes)> {
+        loop {
+            let mut f = self.read_frame()?;
+            let h = ReplyHeader::decode(&mut f).unwrap();
+            if h.xid != -1 {
+                return Some((h, f));
+            }
+        }
+    }
+
+    /// Asserts the server closes this connection (EOF or reset).
+    fn expect_closed(&mut self, what: &str) {
+        match self.read_frame() {
+            None => {}
+            Some(f) => panic!(
+                "{what}: expected the connection to be closed, got a {}-byte frame",
+                f.len()
+            ),
+        }
+    }
+
+    fn get_data(&mut self, xid: i32, path: &str) -> (ReplyHeader, Bytes) {
+        self.request(
+            xid,
+            OpCode::GetData.code(),
+            &GetDataRequest {
+                path: path.into(),
+                watch: false,
+            }
+            .to_bytes(),
+        );
+        self.reply().expect("reply")
+    }
+
+    fn create(&mut self, xid: i32, path: &str, data: &[u8]) -> ReplyHeader {
+        let acl = ferrozk::tree::acl::open_acl_unsafe();
+        let req = CreateRequest {
+            path: path.into(),
+            data: Some(Bytes::copy_from_slice(data)),
+            acl,
+            flags: 0,
+        };
+        self.request(xid, OpCode::Create.code(), &req.to_bytes());
+        self.reply().expect("reply").0
+    }
+}
+
+/// Runs `case` against each server, then checks the server still serves a
+/// session opened before and one opened after.
+fn each_server(case: impl Fn(&TestServer, ServerKind)) {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, &[]);
+        let mut witness = Raw::session(&server.addr());
+        assert_eq!(witness.create(1, "/witness", b"w").err, 0, "{kind:?}");
+        case(&server, kind);
+        let (h, mut body) = witness.get_data(2, "/witness");
+        assert_eq!(h.err, 0, "{kind:?}: the earlier session still works");
+        assert_eq!(
+            GetDataResponse::decode(&mut body).unwrap().data.as_deref(),
+            Some(&b"w"[..])
+        );
+        let mut fresh = Raw::session(&server.addr());
+        assert_eq!(
+            fresh.get_data(1, "/witness").0.err,
+            0,
+            "{kind:?}: new sessions still work"
+        );
+    }
+}
+
+#[test]
+fn negative_frame_length_closes_only_that_connection() {
+    each_server(|s, kind| {
+        let mut r = Raw::open(&s.addr());
+        r.send_raw(&(-5i32).to_be_bytes());
+        r.expect_closed(&format!("{kind:?} negative length"));
+    });
+}
+
+#[test]
+fn oversized_frame_length_closes_only_that_connection() {
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        r.send_raw(&0x7fff_fff0i32.to_be_bytes());
+        r.expect_closed(&format!("{kind:?} huge length"));
+    });
+}
+
+#[test]
+fn data_of_one_mib_plus_one_closes_the_connection() {
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        let req = SetDataRequest {
+            path: "/witness".into(),
+            data: Some(Bytes::from(vec![7u8; 1024 * 1024 + 1])),
+            version: -1,
+        };
+        r.request(5, OpCode::SetData.code(), &req.to_bytes());
+        r.expect_closed(&format!("{kind:?} 1 MiB + 1"));
+    });
+}
+
+#[test]
+fn truncated_frame_then_eof_closes_the_connection() {
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        r.send_raw(&100i32.to_be_bytes());
+        r.send_raw(&[1, 2, 3, 4, 5]);
+        r.sock.shutdown(std::net::Shutdown::Write).unwrap();
+        r.expect_closed(&format!("{kind:?} truncated"));
+    });
+}
+
+#[test]
+fn unknown_opcode_gets_unimplemented_then_the_connection_closes() {
+    // ZooKeeper's UnimplementedRequestProcessor answers UNIMPLEMENTED (zxid
+    // -1) and closes the connection; the session itself lives on.
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        r.request(7, 999, &[]);
+        let (h, _) = r.reply().expect("reply");
+        assert_eq!(
+            (h.xid, h.zxid, h.err),
+            (7, -1, ErrorCode::Unimplemented.code()),
+            "{kind:?}"
+        );
+        r.expect_closed(&format!("{kind:?} after UNIMPLEMENTED"));
+    });
+}
+
+#[test]
+fn malformed_body_gets_marshalling_error_and_the_connection_survives() {
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        // getData whose path length claims more bytes than the frame has.
+        r.request(3, OpCode::GetData.code(), &[0, 0, 0, 50, b'/']);
+        let (h, _) = r.reply().expect("reply");
+        assert_eq!(
+            (h.xid, h.err),
+            (3, ErrorCode::MarshallingError.code()),
+            "{kind:?} read"
+        );
+        r.request(4, OpCode::Create.code(), &[0, 0, 0, 9]);
+        let (h, _) = r.reply().expect("reply");
+        assert_eq!(
+            (h.xid, h.err),
+            (4, ErrorCode::MarshallingError.code()),
+            "{kind:?} write"
+        );
+        assert_eq!(r.get_data(5, "/witness").0.err, 0, "{kind:?}: still usable");
+    });
+}
+
+#[test]
+fn trailing_bytes_after_a_valid_request_are_ignored() {
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        let mut body = GetDataRequest {
+            path: "/witness".into(),
+            watch: false,
+        }
+        .to_bytes()
+        .to_vec();
+        body.extend_from_slice(b"garbage");
+        r.request(3, OpCode::GetData.code(), &body);
+        assert_eq!(r.reply().expect("reply").0.err, 0, "{kind:?}");
+    });
+}
+
+#[test]
+fn invalid_paths_get_bad_arguments() {
+    each_server(|s, kind| {
+        let mut r = Raw::session(&s.addr());
+        // Checked in ZooKeeper's order: the parent must exist before the
+        // full path is validated, so a bad path under a missing parent is
+        // NONODE, under an existing one BADARGUMENTS.
+        let cases: [(&str, ErrorCode); 9] = [
+            ("noslash", ErrorCode::BadArguments),
+            ("/witness/", ErrorCode::BadArguments),
+            ("/witness/.", ErrorCode::BadArguments),
+            ("/witness/..", ErrorCode::BadArguments),
+            ("/wit\u{0}ness", ErrorCode::BadArguments),
+            ("/zz\u{1}", ErrorCode::BadArguments),
+            ("/\u{1F600}", ErrorCode::BadArguments),
+            ("/a/", ErrorCode::NoNode),
+            ("/a//b", ErrorCode::NoNode),
+        ];
+        for (i, (p, want)) in cases.iter().enumerate() {
+            let h = r.create(10 + i as i32, p, b"");
+            assert_eq!(h.err, want.code(), "{kind:?} create {p:?}");
+        }
+        // A deep path whose parents do not exist: NONODE, nothing created.
+        let deep = "/deep".repeat(500);
+        assert_eq!(
+            r.create(30, &deep, b"").err,
+            ErrorCode::NoNode.code(),
+            "{kind:?}"
+        );
+    });
+}
+
+#[test]
+fn garbage_handshake_closes_the_connection() {
+    each_server(|s, kind| {
+        let mut r = Raw::open(&s.addr());
+        r.send_frame(&[1, 2, 3]);
+        r.expect_closed(&format!("{kind:?} garbage handshake"));
+    });
+}

@@ -1,0 +1,458 @@
+//! Test harness shared by the interop and differential tests
+//! (`mod common;` in each integration test file).
+//!
+//! It starts a server — ferrozk (the binary under test) or Apache ZooKeeper
+//! 3.8 (the reference, from Debian) — on a free loopback port with its own
+//! temporary data directory and a zoo.cfg written for it, waits until the
+//! four-letter word `ruok` answers `imok`, and kills the process on drop.
+//! It also runs client programs with a deadline and captures their output,
+//! and checks that the reference tools are installed: a missing tool makes
+//! the test fail, never skip.
+//!
+//! `FERROZK_TEST_ONLY=apache` (or `=ferrozk`) restricts [`kinds_under_test`]
+//! to one server, for developing scenarios; `apache-twice` runs the
+//! reference twice to check that transcripts are server-independent; see
+//! tests/README.md.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Where Debian installs the reference and its clients.
+pub const ZK_JAR: &str = "/usr/share/java/zookeeper.jar";
+pub const SLF4J_NOP_JAR: &str = "/usr/share/java/slf4j-nop.jar";
+pub const ZKCLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
+pub const CLI_MT: &str = "/usr/lib/zookeeper/bin/cli_mt";
+pub const PYTHON: &str = "/usr/bin/python3";
+pub const CURATOR_JARS: &[&str] = &[
+    "/usr/share/java/curator-client.jar",
+    "/usr/share/java/curator-framework.jar",
+    "/usr/share/java/curator-recipes.jar",
+    "/usr/share/java/guava.jar",
+];
+
+/// How long a server may take to answer `ruok` after it is spawned.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which server a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerKind {
+    Ferrozk,
+    Apache,
+}
+
+impl ServerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::Ferrozk => "ferrozk",
+            ServerKind::Apache => "apache",
+        }
+    }
+}
+
+/// The servers every differential test runs: both, reference first, unless
+/// `FERROZK_TEST_ONLY` names one (a development aid only).
+pub fn kinds_under_test() -> Vec<ServerKind> {
+    match std::env::var("FERROZK_TEST_ONLY").ok().as_deref() {
+        None | Some("") => vec![ServerKind::Apache, ServerKind::Ferrozk],
+        Some("apache") => vec![ServerKind::Apache],
+        Some("ferrozk") => vec![ServerKind::Ferrozk],
+        // Reference against itself: checks that transcripts are normalised.
+        Some("apache-twice") => vec![ServerKind::Apache, ServerKind::Apache],
+        Some(other) => {
+            panic!("FERROZK_TEST_ONLY={other}: expected apache, ferrozk or apache-twice")
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the server).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+/// zoo.cfg keys that Apache ZooKeeper reads as JVM system properties; the
+/// harness passes them as `-D` flags too (ferrozk reads them from zoo.cfg).
+fn jvm_property_for(key: &str) -> Option<String> {
+    match key {
+        "extendedTypesEnabled" => Some("zookeeper.extendedTypesEnabled".into()),
+        k if k.starts_with("znode.container.") => Some(k.into()),
+        k if k.starts_with("zookeeper.") => Some(k.into()),
+        _ => None,
+    }
+}
+
+/// A running server, killed (and reaped) on drop.
+pub struct TestServer {
+    kind: ServerKind,
+    port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl TestServer {
+    /// Write a zoo.cfg (defaults plus `extra`, which override), spawn the
+    /// server and wait until it answers `ruok` with `imok`. Panics, showing
+    /// the server's log, if it exits or does not become ready in time.
+    pub fn start(kind: ServerKind, extra: &[(&str, &str)]) -> TestServer {
+        if kind == ServerKind::Apache {
+            require_file(ZK_JAR, "Debian package zookeeper / libzookeeper-java");
+            require_tool("java", &["-version"]);
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("ferrozk-test-{}-", kind.name()))
+            .tempdir()
+            .expect("temp dir");
+        let data_dir = dir.path().join("data");
+        fs::create_dir_all(&data_dir).unwrap();
+        let port = free_port();
+
+        let mut cfg: Vec<(String, String)> = vec![
+            ("tickTime".into(), "2000".into()),
+            ("dataDir".into(), data_dir.display().to_string()),
+            ("clientPort".into(), port.to_string()),
+            ("clientPortAddress".into(), "127.0.0.1".into()),
+            ("maxClientCnxns".into(), "0".into()),
+            ("4lw.commands.whitelist".into(), "*".into()),
+            ("admin.enableServer".into(), "false".into()),
+        ];
+        for (k, v) in extra {
+            match cfg.iter_mut().find(|(ck, _)| ck == k) {
+                Some(slot) => slot.1 = v.to_string(),
+                None => cfg.push((k.to_string(), v.to_string())),
+            }
+        }
+        let cfg_path = dir.path().join("zoo.cfg");
+        let text: String = cfg.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        fs::write(&cfg_path, text).unwrap();
+
+        let log = dir.path().join("server.log");
+        let log_file = fs::File::create(&log).unwrap();
+        let mut cmd = match kind {
+            ServerKind::Ferrozk => {
+                let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
+                c.arg("--config").arg(&cfg_path);
+                c
+            }
+            ServerKind::Apache => {
+                let mut c = Command::new("java");
+                c.arg("-Xmx512m").arg("-XX:TieredStopAtLevel=1");
+                for (k, v) in &cfg {
+                    if let Some(prop) = jvm_property_for(k) {
+                        c.arg(format!("-D{prop}={v}"));
+                    }
+                }
+                c.arg("-cp")
+                    .arg(format!("{ZK_JAR}:{SLF4J_NOP_JAR}"))
+                    .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+                    .arg(&cfg_path);
+                c
+            }
+        };
+        cmd.current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {} server: {e}", kind.name()));
+        let mut server = TestServer {
+            kind,
+            port,
+            child,
+            dir,
+            log,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "{} server exited before it was ready ({status}); log:\n{}",
+                    self.kind.name(),
+                    self.log_tail()
+                );
+            }
+            // Apache ZooKeeper answers `ruok` before its request pipeline
+            // runs; `srvr` says "not currently serving requests" until then.
+            if let Ok(answer) = four_letter_at(&self.addr(), "ruok", Duration::from_secs(2)) {
+                if answer == "imok" {
+                    if let Ok(srvr) = four_letter_at(&self.addr(), "srvr", Duration::from_secs(2)) {
+                        if srvr.contains("Mode:") {
+                            return;
+                        }
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{} server did not answer ruok=imok within {:?} on {}; log:\n{}",
+                    self.kind.name(),
+                    STARTUP_TIMEOUT,
+                    self.addr(),
+                    self.log_tail()
+                );
+            }
+            // Polling a readiness probe, not synchronising on time.
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// "127.0.0.1:PORT"
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Send a four-letter word and return the whole answer.
+    pub fn four_letter(&self, cmd: &str) -> String {
+        four_letter_at(&self.addr(), cmd, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("{cmd} on {}: {e}", self.kind.name()))
+    }
+
+    /// The last lines of the server's stdout/stderr.
+    pub fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Send a four-letter word to `addr` and read until the server closes.
+pub fn four_letter_at(addr: &str, cmd: &str, timeout: Duration) -> std::io::Result<String> {
+    let sa: SocketAddr = addr.parse().expect("socket address");
+    let mut s = TcpStream::connect_timeout(&sa, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    s.write_all(cmd.as_bytes())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// The result of a command run with [`run_with_timeout`].
+#[derive(Debug)]
+pub struct Output {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+impl Output {
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    pub fn success(&self) -> bool {
+        !self.timed_out && self.status.map_or(false, |s| s.success())
+    }
+
+    /// A readable account of the run, for panic messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "exit: {:?}{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code(),
+            if self.timed_out {
+                " (TIMED OUT, killed)"
+            } else {
+                ""
+            },
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+/// Run `cmd` (stdin closed) with a deadline; kill it when the deadline
+/// passes. Captures stdout and stderr in full.
+pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {:?}: {e}", cmd.get_program()));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + timeout;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().ok();
+        }
+        // Polling for exit of a child process.
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+        timed_out,
+    }
+}
+
+/// Panic (the test fails, it does not skip) unless `path` exists.
+pub fn require_file(path: &str, what: &str) {
+    assert!(
+        Path::new(path).exists(),
+        "required file {path} is missing (install {what}; see .ci/run)"
+    );
+}
+
+/// Panic unless `program args` can be run and exits 0.
+pub fn require_tool(program: &str, args: &[&str]) {
+    let out = run_with_timeout(Command::new(program).args(args), Duration::from_secs(60));
+    assert!(
+        out.success(),
+        "required tool `{program} {}` is not usable (see .ci/run):\n{}",
+        args.join(" "),
+        out.describe()
+    );
+}
+
+/// Panic unless Debian's python3 can import kazoo.
+pub fn require_kazoo() {
+    require_tool(PYTHON, &["-c", "import kazoo.client"]);
+}
+
+/// A small line diff (longest common subsequence) of two texts, for
+/// mismatch reports; shows at most `max_lines` changed lines with context.
+pub fn diff_lines(left: &str, right: &str, max_lines: usize) -> String {
+    let a: Vec<&str> = left.lines().collect();
+    let b: Vec<&str> = right.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let mut out = String::new();
+    let mut shown = 0;
+    let mut last_printed: Option<usize> = None;
+    for (k, (tag, line)) in ops.iter().enumerate() {
+        let near = (k.saturating_sub(3)..(k + 4).min(ops.len())).any(|x| ops[x].0 != ' ');
+        if !near {
+            continue;
+        }
+        if last_printed.map_or(k > 0, |p| p + 1 != k) {
+            out.push_str("@@\n");
+        }
+        out.push_str(&format!("{tag}{line}\n"));
+        last_printed = Some(k);
+        if *tag != ' ' {
+            shown += 1;
+            if shown >= max_lines {
+                out.push_str("... (diff truncated)\n");
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Collects problems from both halves of a differential test so that one
+/// failure report shows all of them.
+#[derive(Default)]
+pub struct Problems(Vec<String>);
+
+impl Problems {
+    pub fn add(&mut self, p: impl Into<String>) {
+        self.0.push(p.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Panic with every problem recorded, if any.
+    pub fn check(self, test: &str) {
+        if !self.0.is_empty() {
+            panic!(
+                "{test}: {} problem(s)\n\n{}",
+                self.0.len(),
+                self.0.join("\n\n")
+            );
+        }
+    }
+}
+
+/// Start a server, turning a startup panic into a recorded problem (so
+/// the reference half still reports when ferrozk cannot start).
+pub fn try_start(kind: ServerKind, extra: &[(&str, &str)]) -> Result<TestServer, String> {
+    std::panic::catch_unwind(|| TestServer::start(kind, extra)).map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "server start panicked".into())
+    })
+}
+
+/// The directory holding this crate's tests (for scripts and sources).
+pub fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
