@@ -373,13 +373,21 @@ impl Supervisor {
             rx: &mut self.rx,
             next_xid: &mut self.next_xid,
         };
+        let mut reader_done = false;
         let end = tokio::select! {
-            r = &mut reader => r.unwrap_or_else(|e| ConnEnd::Lost(Error::Protocol(format!("reader: {e}")))),
+            r = &mut reader => {
+                reader_done = true;
+                r.unwrap_or_else(|e| ConnEnd::Lost(Error::Protocol(format!("reader: {e}"))))
+            }
             w = writer.run(wr, prime, &inflight, negotiated / 3) => w,
             _ = shared.shutdown.notified() => ConnEnd::Lost(Error::Closed),
         };
-        reader.abort();
-        let _ = reader.await;
+        if !reader_done {
+            // Wait for the reader to stop so nothing it does lands after
+            // the state change that follows.
+            reader.abort();
+            let _ = reader.await;
+        }
         (end, inflight)
     }
 

@@ -58,3 +58,17 @@ pub fn decode_response(mut src: Bytes) -> Result<(ConnectResponse, bool), Decode
     };
     Ok((rsp, ro))
 }
+
+/// Decodes a handshake reply keeping whether the readOnly byte was present
+/// (for byte-exact re-encoding).
+pub fn decode_response_exact(
+    mut src: Bytes,
+) -> Result<(ConnectResponse, Option<bool>), DecodeError> {
+    let rsp = ConnectResponse::decode(&mut src)?;
+    let ro = if src.is_empty() {
+        None
+    } else {
+        Some(bool::decode(&mut src)?)
+    };
+    Ok((rsp, ro))
+}

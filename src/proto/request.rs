@@ -6,7 +6,7 @@
 //! ZooKeeper does not define becomes [`Request::Unknown`] so the server can
 //! answer UNIMPLEMENTED and keep the connection, as ZooKeeper does.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::jute::Jute;
 use super::multi::{self, MultiDecodeError, MultiOp};
@@ -36,7 +36,8 @@ pub enum Request {
     MultiRead(Vec<MultiOp>),
     Reconfig(ReconfigRequest),
     Auth(AuthPacket),
-    SetWatches(SetWatches2),
+    /// setWatches (false) or setWatches2 (true); v1 carries no persistent lists.
+    SetWatches(SetWatches2, bool),
     AddWatch(AddWatchRequest),
     CheckWatches(CheckWatchesRequest),
     RemoveWatches(RemoveWatchesRequest),
@@ -89,16 +90,19 @@ impl Request {
             OpCode::Auth => Request::Auth(AuthPacket::decode(body)?),
             OpCode::SetWatches => {
                 let w = SetWatches::decode(body)?;
-                Request::SetWatches(SetWatches2 {
-                    relative_zxid: w.relative_zxid,
-                    data_watches: w.data_watches,
-                    exist_watches: w.exist_watches,
-                    child_watches: w.child_watches,
-                    persistent_watches: vec![],
-                    persistent_recursive_watches: vec![],
-                })
+                Request::SetWatches(
+                    SetWatches2 {
+                        relative_zxid: w.relative_zxid,
+                        data_watches: w.data_watches,
+                        exist_watches: w.exist_watches,
+                        child_watches: w.child_watches,
+                        persistent_watches: vec![],
+                        persistent_recursive_watches: vec![],
+                    },
+                    false,
+                )
             }
-            OpCode::SetWatches2 => Request::SetWatches(SetWatches2::decode(body)?),
+            OpCode::SetWatches2 => Request::SetWatches(SetWatches2::decode(body)?, true),
             OpCode::AddWatch => Request::AddWatch(AddWatchRequest::decode(body)?),
             OpCode::CheckWatches => Request::CheckWatches(CheckWatchesRequest::decode(body)?),
             OpCode::RemoveWatches => Request::RemoveWatches(RemoveWatchesRequest::decode(body)?),
@@ -111,6 +115,79 @@ impl Request {
             | OpCode::CreateSession
             | OpCode::Error => Request::Unsupported(code),
         })
+    }
+
+    /// The opcode this request is sent with.
+    pub fn opcode(&self) -> i32 {
+        match self {
+            Request::Create(op, _) => op.code(),
+            Request::CreateTtl(_) => OpCode::CreateTtl.code(),
+            Request::Delete(_) => OpCode::Delete.code(),
+            Request::Exists(_) => OpCode::Exists.code(),
+            Request::GetData(_) => OpCode::GetData.code(),
+            Request::SetData(_) => OpCode::SetData.code(),
+            Request::GetAcl(_) => OpCode::GetAcl.code(),
+            Request::SetAcl(_) => OpCode::SetAcl.code(),
+            Request::GetChildren(_, false) => OpCode::GetChildren.code(),
+            Request::GetChildren(_, true) => OpCode::GetChildren2.code(),
+            Request::GetAllChildrenNumber(_) => OpCode::GetAllChildrenNumber.code(),
+            Request::GetEphemerals(_) => OpCode::GetEphemerals.code(),
+            Request::Sync(_) => OpCode::Sync.code(),
+            Request::Check(_) => OpCode::Check.code(),
+            Request::Multi(_) => OpCode::Multi.code(),
+            Request::MultiRead(_) => OpCode::MultiRead.code(),
+            Request::Reconfig(_) => OpCode::Reconfig.code(),
+            Request::Auth(_) => OpCode::Auth.code(),
+            Request::SetWatches(_, false) => OpCode::SetWatches.code(),
+            Request::SetWatches(_, true) => OpCode::SetWatches2.code(),
+            Request::AddWatch(_) => OpCode::AddWatch.code(),
+            Request::CheckWatches(_) => OpCode::CheckWatches.code(),
+            Request::RemoveWatches(_) => OpCode::RemoveWatches.code(),
+            Request::WhoAmI => OpCode::WhoAmI.code(),
+            Request::Ping => OpCode::Ping.code(),
+            Request::CloseSession => OpCode::CloseSession.code(),
+            Request::Unsupported(op) => op.code(),
+            Request::Unknown(op) => *op,
+        }
+    }
+
+    /// Encodes the body (client side; the header is written separately).
+    /// `Unsupported` and `Unknown` carry no body.
+    pub fn encode(&self, out: &mut BytesMut) {
+        match self {
+            Request::Create(_, r) => r.encode(out),
+            Request::CreateTtl(r) => r.encode(out),
+            Request::Delete(r) => r.encode(out),
+            Request::Exists(r) => r.encode(out),
+            Request::GetData(r) => r.encode(out),
+            Request::SetData(r) => r.encode(out),
+            Request::GetAcl(r) => r.encode(out),
+            Request::SetAcl(r) => r.encode(out),
+            Request::GetChildren(r, _) => r.encode(out),
+            Request::GetAllChildrenNumber(r) => r.encode(out),
+            Request::GetEphemerals(r) => r.encode(out),
+            Request::Sync(r) => r.encode(out),
+            Request::Check(r) => r.encode(out),
+            Request::Multi(ops) | Request::MultiRead(ops) => multi::encode_request(ops, out),
+            Request::Reconfig(r) => r.encode(out),
+            Request::Auth(r) => r.encode(out),
+            Request::SetWatches(w, true) => w.encode(out),
+            Request::SetWatches(w, false) => SetWatches {
+                relative_zxid: w.relative_zxid,
+                data_watches: w.data_watches.clone(),
+                exist_watches: w.exist_watches.clone(),
+                child_watches: w.child_watches.clone(),
+            }
+            .encode(out),
+            Request::AddWatch(r) => r.encode(out),
+            Request::CheckWatches(r) => r.encode(out),
+            Request::RemoveWatches(r) => r.encode(out),
+            Request::WhoAmI
+            | Request::Ping
+            | Request::CloseSession
+            | Request::Unsupported(_)
+            | Request::Unknown(_) => {}
+        }
     }
 
     /// Whether the request changes state and so becomes a transaction.

@@ -1,6 +1,9 @@
 //! Reply bodies: what follows a `ReplyHeader` with err == 0.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+
+use super::multi::MultiDecodeError;
+use super::ops::OpCode;
 
 use super::jute::Jute;
 use super::multi::{self, MultiResult};
@@ -49,5 +52,37 @@ impl Response {
             Response::WhoAmI(r) => r.encode(out),
             Response::ErrorBody(r) => r.encode(out),
         }
+    }
+}
+
+impl Response {
+    /// Decodes the body of a successful reply to a request sent with `op`
+    /// (client side). Opcodes without a reply body decode as `Empty`.
+    pub fn decode(op: i32, src: &mut Bytes) -> Result<Response, MultiDecodeError> {
+        let Some(code) = OpCode::from_i32(op) else {
+            return Ok(Response::Empty);
+        };
+        Ok(match code {
+            OpCode::Create => Response::Create(CreateResponse::decode(src)?),
+            OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer => {
+                Response::Create2(Create2Response::decode(src)?)
+            }
+            OpCode::Exists | OpCode::SetData | OpCode::SetAcl | OpCode::Check => {
+                Response::Stat(Stat::decode(src)?)
+            }
+            OpCode::GetData | OpCode::Reconfig => Response::GetData(GetDataResponse::decode(src)?),
+            OpCode::GetAcl => Response::GetAcl(GetACLResponse::decode(src)?),
+            OpCode::GetChildren => Response::GetChildren(GetChildrenResponse::decode(src)?),
+            OpCode::GetChildren2 => Response::GetChildren2(GetChildren2Response::decode(src)?),
+            OpCode::GetAllChildrenNumber => {
+                Response::AllChildrenNumber(GetAllChildrenNumberResponse::decode(src)?)
+            }
+            OpCode::GetEphemerals => Response::Ephemerals(GetEphemeralsResponse::decode(src)?),
+            OpCode::Sync => Response::Sync(SyncResponse::decode(src)?),
+            OpCode::Multi | OpCode::MultiRead => Response::Multi(multi::decode_response(src)?),
+            OpCode::WhoAmI => Response::WhoAmI(WhoAmIResponse::decode(src)?),
+            OpCode::AddWatch => Response::ErrorBody(ErrorResponse::decode(src)?),
+            _ => Response::Empty,
+        })
     }
 }

@@ -153,7 +153,7 @@ pub fn read(
             }
             Response::Multi(results)
         }
-        Request::SetWatches(w) => {
+        Request::SetWatches(w, _) => {
             set_watches(tree, ctx.watcher, w, out);
             Response::Empty
         }
