@@ -18,7 +18,10 @@ enum Ty {
     UString,
     Buffer,
     Vector(Box<Ty>),
-    Record { module: Option<String>, name: String },
+    Record {
+        module: Option<String>,
+        name: String,
+    },
 }
 
 struct Field {
@@ -125,7 +128,10 @@ impl Parser {
                     module: Some(path.rsplit('.').next().unwrap().to_string()),
                     name: name.to_string(),
                 },
-                None => Ty::Record { module: None, name: other.to_string() },
+                None => Ty::Record {
+                    module: None,
+                    name: other.to_string(),
+                },
             },
         }
     }
@@ -149,7 +155,10 @@ impl Parser {
                     fields.push(Field { ty, name: fname });
                 }
                 self.expect("}");
-                classes.push(Class { name: cname, fields });
+                classes.push(Class {
+                    name: cname,
+                    fields,
+                });
             }
             self.expect("}");
             mods.push(Module { name, classes });
@@ -184,7 +193,10 @@ fn rust_ty(ty: &Ty) -> String {
         Ty::UString => "String".into(),
         Ty::Buffer => "Option<Bytes>".into(),
         Ty::Vector(inner) => format!("Vec<{}>", rust_ty(inner)),
-        Ty::Record { module: Some(m), name } => format!("super::{m}::{name}"),
+        Ty::Record {
+            module: Some(m),
+            name,
+        } => format!("super::{m}::{name}"),
         Ty::Record { module: None, name } => name.clone(),
     }
 }
@@ -193,12 +205,25 @@ fn generate(mods: &[Module]) -> String {
     let mut out = String::new();
     for m in mods {
         writeln!(out, "/// Records of Jute module `{}`.", m.name).unwrap();
-        writeln!(out, "#[allow(missing_docs, clippy::all)]\npub mod {} {{", m.name).unwrap();
-        writeln!(out, "    #[allow(unused_imports)]\n    use bytes::{{Bytes, BytesMut}};").unwrap();
+        writeln!(
+            out,
+            "#[allow(missing_docs, clippy::all)]\npub mod {} {{",
+            m.name
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "    #[allow(unused_imports)]\n    use bytes::{{Bytes, BytesMut}};"
+        )
+        .unwrap();
         writeln!(out, "    use crate::proto::jute::{{DecodeError, Jute}};\n").unwrap();
         for c in &m.classes {
             writeln!(out, "    /// Jute record `{}.{}`.", m.name, c.name).unwrap();
-            writeln!(out, "    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]").unwrap();
+            writeln!(
+                out,
+                "    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]"
+            )
+            .unwrap();
             writeln!(out, "    pub struct {} {{", c.name).unwrap();
             for f in &c.fields {
                 writeln!(out, "        pub {}: {},", snake(&f.name), rust_ty(&f.ty)).unwrap();
@@ -220,7 +245,12 @@ fn generate(mods: &[Module]) -> String {
             .unwrap();
             writeln!(out, "            Ok(Self {{").unwrap();
             for f in &c.fields {
-                writeln!(out, "                {}: Jute::decode(src)?,", snake(&f.name)).unwrap();
+                writeln!(
+                    out,
+                    "                {}: Jute::decode(src)?,",
+                    snake(&f.name)
+                )
+                .unwrap();
             }
             writeln!(out, "            }})\n        }}\n    }}\n").unwrap();
         }
@@ -242,7 +272,10 @@ fn main() {
     for p in paths {
         println!("cargo:rerun-if-changed={}", p.display());
         let src = fs::read_to_string(&p).unwrap();
-        let mut parser = Parser { toks: tokenize(&src), pos: 0 };
+        let mut parser = Parser {
+            toks: tokenize(&src),
+            pos: 0,
+        };
         code.push_str(&generate(&parser.modules()));
     }
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("jute_records.rs");

@@ -148,7 +148,7 @@ mod tests {
     fn config_errors_exit_2_and_server_errors_exit_1() {
         let config = CliError::Config(ConfigError::missing("clientPort", "x"));
         assert_eq!(config.exit_code(), ExitCode::from(2));
-        let serve = CliError::Serve(serve::ServeError::NotImplemented);
+        let serve = CliError::Serve(serve::ServeError::Ensemble);
         assert_eq!(serve.exit_code(), ExitCode::from(1));
     }
 }

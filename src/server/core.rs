@@ -73,7 +73,10 @@ pub enum CoreMsg {
 /// Per-connection state.
 pub(crate) struct Conn {
     pub(crate) session: i64,
+    /// Auth ids in ZooKeeper's iteration order (see `java_order::auth_order`).
     pub(crate) auth: Vec<Id>,
+    /// The same ids in the order they were added.
+    auth_inserted: Vec<Id>,
     pub(crate) out: mpsc::UnboundedSender<Out>,
     pub(crate) peer: SocketAddr,
     pub(crate) received: u64,
@@ -121,7 +124,7 @@ impl Core {
     pub fn new(opts: ServerOptions) -> Core {
         let epoch = Instant::now();
         let tree = DataTree::new(opts.extended_types);
-        let prep = Prep::new(opts.extended_types, opts.skip_acl);
+        let prep = Prep::new(opts.extended_types, opts.skip_acl, opts.reconfig_enabled);
         let sessions = SessionTracker::new(opts.server_id, opts.tick_ms, wall_ms() as u64);
         Core {
             opts,
@@ -223,6 +226,28 @@ impl Core {
         let z = self.next_zxid;
         self.next_zxid += 1;
         z
+    }
+
+    /// Logs and applies an error transaction for a write that failed
+    /// before prep could build one; returns its zxid.
+    fn commit_error(&mut self, session: i64, cxid: i32, err: ErrorCode) -> i64 {
+        let zxid = self.take_zxid();
+        let hdr = crate::proto::records::txn::TxnHeader {
+            client_id: session,
+            cxid,
+            zxid,
+            time: wall_ms(),
+            r#type: OpCode::Error.code(),
+        };
+        let body = crate::tree::txn::TxnBody::Error(crate::proto::records::txn::ErrorTxn {
+            err: err.code(),
+        });
+        self.commit(&Txn {
+            hdr,
+            body,
+            digest: None,
+        });
+        zxid
     }
 
     /// Applies a transaction and delivers its notifications.
@@ -384,7 +409,7 @@ impl Core {
                 self.session_conn.insert(session, conn);
             }
         }
-        let auth = vec![Id {
+        let auth_inserted = vec![Id {
             scheme: "ip".into(),
             id: peer.ip().to_string(),
         }];
@@ -392,7 +417,8 @@ impl Core {
             conn,
             Conn {
                 session,
-                auth,
+                auth: auth_inserted.clone(),
+                auth_inserted,
                 out,
                 peer,
                 received: 1,
@@ -412,6 +438,26 @@ impl Core {
         let now = self.now_ms();
         let started = Instant::now();
         let last = self.tree.last_zxid;
+        if let Some(err) = null_path_error(op, &body) {
+            // Jute decodes a null path (length -1) as "", but ZooKeeper sees
+            // Java's null and fails in op-specific ways; kazoo sends "" as
+            // null, so clients do hit this.
+            let zxid = if is_write_opcode(op) {
+                self.commit_error(session, xid, err)
+            } else {
+                last
+            };
+            self.send(
+                conn,
+                ReplyHeader {
+                    xid,
+                    zxid,
+                    err: err.code(),
+                },
+                None,
+            );
+            return;
+        }
         let req = match Request::decode(op, &mut body) {
             Ok(r) => r,
             Err(e) => {
@@ -420,24 +466,7 @@ impl Core {
                 // failure is an error transaction that consumes a zxid.
                 tracing::warn!("undecodable request body (op {op}): {e}");
                 let zxid = if is_write_opcode(op) {
-                    let zxid = self.take_zxid();
-                    let txn = Txn {
-                        hdr: crate::proto::records::txn::TxnHeader {
-                            client_id: session,
-                            cxid: xid,
-                            zxid,
-                            time: wall_ms(),
-                            r#type: OpCode::Error.code(),
-                        },
-                        body: crate::tree::txn::TxnBody::Error(
-                            crate::proto::records::txn::ErrorTxn {
-                                err: ErrorCode::MarshallingError.code(),
-                            },
-                        ),
-                        digest: None,
-                    };
-                    self.commit(&txn);
-                    zxid
+                    self.commit_error(session, xid, ErrorCode::MarshallingError)
                 } else {
                     last
                 };
@@ -488,10 +517,11 @@ impl Core {
                     Ok(ids) => {
                         let c = self.conns.get_mut(&conn).expect("present");
                         for id in ids {
-                            if !c.auth.contains(&id) {
-                                c.auth.push(id);
+                            if !c.auth_inserted.contains(&id) {
+                                c.auth_inserted.push(id);
                             }
                         }
+                        c.auth = crate::tree::java_order::auth_order(&c.auth_inserted);
                         self.send(
                             conn,
                             ReplyHeader {
@@ -592,7 +622,9 @@ impl Core {
         let rc = self.commit(&txn);
         let hdr = |err: i32| ReplyHeader { xid, zxid, err };
         if let Some(e) = failure {
-            if !matches!(req, Request::Multi(_)) {
+            // A multi's per-op failures travel in its results; a multi that
+            // failed as a whole (undecodable) is an error reply.
+            if !matches!(txn.body, crate::tree::txn::TxnBody::Multi(_)) {
                 self.send(conn, hdr(e.code()), None);
                 return;
             }
@@ -639,6 +671,31 @@ impl Core {
     }
 }
 
+/// The error ZooKeeper answers for a request whose leading path field is
+/// null (jute length -1), for the ops whose first field is the path: a
+/// NullPointerException (MARSHALLINGERROR) where the path is used before it
+/// is validated, BADARGUMENTS where `validatePath` sees it first.
+fn null_path_error(op: i32, body: &Bytes) -> Option<ErrorCode> {
+    if body.len() < 4 || body[..4] != [0xff; 4] {
+        return None;
+    }
+    match OpCode::from_i32(op)? {
+        OpCode::SetData | OpCode::SetAcl | OpCode::Check => Some(ErrorCode::BadArguments),
+        OpCode::Create
+        | OpCode::Create2
+        | OpCode::CreateContainer
+        | OpCode::CreateTtl
+        | OpCode::Delete
+        | OpCode::Exists
+        | OpCode::GetData
+        | OpCode::GetChildren
+        | OpCode::GetChildren2
+        | OpCode::GetAcl
+        | OpCode::GetAllChildrenNumber => Some(ErrorCode::MarshallingError),
+        _ => None,
+    }
+}
+
 /// Opcodes whose requests become transactions.
 fn is_write_opcode(op: i32) -> bool {
     matches!(
@@ -664,8 +721,9 @@ fn multi_result(r: ApplyResult) -> MultiResult {
     }
     match OpCode::from_i32(r.op) {
         Some(OpCode::Create) => MultiResult::Create(r.path),
-        Some(code @ (OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer)) => {
-            MultiResult::Create2(code, r.path, r.stat.unwrap_or_default())
+        // ZooKeeper's CreateResult with a stat always carries type create2.
+        Some(OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer) => {
+            MultiResult::Create2(OpCode::Create2, r.path, r.stat.unwrap_or_default())
         }
         Some(OpCode::Delete | OpCode::DeleteContainer) => MultiResult::Delete,
         Some(OpCode::SetData) => MultiResult::SetData(r.stat.unwrap_or_default()),

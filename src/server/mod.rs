@@ -44,6 +44,8 @@ pub struct ServerOptions {
     pub super_digest: Option<String>,
     /// skipACL.
     pub skip_acl: bool,
+    /// reconfigEnabled.
+    pub reconfig_enabled: bool,
     /// Allowed four-letter words.
     pub four_letter_words: crate::config::FourLetterWords,
     /// This server's id (session id prefix).
@@ -65,6 +67,7 @@ impl Default for ServerOptions {
             max_buffer: crate::proto::DEFAULT_MAX_BUFFER,
             super_digest: None,
             skip_acl: false,
+            reconfig_enabled: false,
             four_letter_words: Default::default(),
             server_id: 1,
         }
@@ -95,6 +98,7 @@ impl ServerOptions {
             max_buffer: c.jute_max_buffer as usize,
             super_digest: c.super_digest.clone(),
             skip_acl: c.skip_acl,
+            reconfig_enabled: c.reconfig_enabled,
             four_letter_words: c.four_letter_words.clone(),
             server_id: 1,
         })

@@ -8,7 +8,6 @@
 //! any entry with that bit matches one of those ids.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
 use base64::Engine as _;
 use sha1::{Digest as _, Sha1};
@@ -63,19 +62,25 @@ fn java_split_colon(s: &str) -> Vec<&str> {
     parts
 }
 
-/// Parses an ip ACL expression `addr[/bits]` into address bytes and prefix length.
+/// Parses an ip ACL expression `addr[/bits]` into address bytes and prefix
+/// length. Like ZooKeeper 3.8's IPAuthenticationProvider, only IPv4 dotted
+/// quads are understood (its IPv6 parser is a TODO), so IPv6 ACLs are
+/// invalid and IPv6 clients never match.
 fn parse_ip_expr(expr: &str) -> Option<(Vec<u8>, u32)> {
     let (addr, bits) = match expr.split_once('/') {
         Some((a, b)) => (a, Some(b.parse::<u32>().ok()?)),
         None => (expr, None),
     };
-    let bytes = match addr.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
-        IpAddr::V6(v6) => v6.octets().to_vec(),
-    };
-    let max = bytes.len() as u32 * 8;
-    let bits = bits.unwrap_or(max);
-    if bits > max {
+    let parts: Vec<&str> = addr.split('.').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    let bytes = parts
+        .iter()
+        .map(|p| p.parse::<u8>().ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let bits = bits.unwrap_or(32);
+    if bits > 32 {
         return None;
     }
     Some((bytes, bits))
@@ -201,6 +206,17 @@ pub fn authenticate(
     }
 }
 
+/// The user name a provider reports for an id (whoAmI): the user part of a
+/// digest id, the address of an ip id, nothing for schemes without a
+/// provider (super).
+pub fn user_name(id: &Id) -> String {
+    match id.scheme.as_str() {
+        "digest" => id.id.split(':').next().unwrap_or("").to_string(),
+        "ip" => id.id.clone(),
+        _ => String::new(),
+    }
+}
+
 /// ACL id reserved for `OPEN_ACL_UNSAFE`, never stored in the cache map
 /// (ReferenceCountedACLCache.OPEN_UNSAFE_ACL_ID).
 pub const OPEN_UNSAFE_ACL_ID: i64 = -1;
@@ -302,6 +318,7 @@ mod tests {
         assert!(!ip_matches("10.2.2.3", "10.1.0.0/16"));
         assert!(ip_matches("127.0.0.1", "127.0.0.1"));
         assert!(!ip_matches("::1", "127.0.0.1"));
+        assert!(parse_ip_expr("::1/128").is_none(), "3.8 has no IPv6 ACLs");
     }
 
     #[test]

@@ -102,9 +102,10 @@ impl DataTree {
         )
     }
 
-    /// The node at `path`.
+    /// The node at `path`. As in ZooKeeper's node map, "" is an alias of
+    /// the root (reads of "" see the root; writes never get here with it).
     pub fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.get(path)
+        self.nodes.get(if path.is_empty() { "/" } else { path })
     }
 
     /// Number of nodes, root included.
@@ -127,6 +128,21 @@ impl DataTree {
         self.ephemerals.get(&session).into_iter().flatten()
     }
 
+    /// Ephemeral paths of `session` in the order ZooKeeper iterates them
+    /// (a clone of a Java HashSet filled in creation order); closeSession
+    /// deletes in this order and getEphemerals lists in it.
+    pub fn ephemerals_java_order(&self, session: i64) -> Vec<String> {
+        let mut by_creation: Vec<(i64, &String)> = self
+            .ephemerals(session)
+            .map(|p| (self.nodes.get(p).map_or(i64::MAX, |n| n.stat.czxid), p))
+            .collect();
+        by_creation.sort();
+        let hashed = by_creation
+            .into_iter()
+            .map(|(_, p)| (super::java_order::string_hash(p), p.clone()));
+        super::java_order::cloned_hash_set_order(hashed.collect())
+    }
+
     /// All sessions owning ephemerals, with their paths.
     pub fn all_ephemerals(&self) -> &BTreeMap<i64, BTreeSet<String>> {
         &self.ephemerals
@@ -144,6 +160,11 @@ impl DataTree {
 
     /// Number of descendants of `path` (getAllChildrenNumber).
     pub fn descendants(&self, path: &str) -> usize {
+        if path.is_empty() {
+            // ZooKeeper counts keys starting with "/": the root's "/" alias
+            // and every other node.
+            return self.nodes.len();
+        }
         let Some(node) = self.nodes.get(path) else {
             return 0;
         };

@@ -82,20 +82,33 @@ impl Node {
         }
     }
 
-    /// The client-visible stat.
+    /// The client-visible stat, as DataNode.copyStat derives it:
+    /// - the stored cversion counts child *creations* (it also names
+    ///   sequential children); clients see creations plus deletions, which
+    ///   is `2 * cversion - numChildren`;
+    /// - containers and TTL nodes show ephemeralOwner 0 (only real
+    ///   ephemerals show their session).
     pub fn stat(&self) -> Stat {
         let s = &self.stat;
+        let num_children = self.children.len() as i32;
+        let owner = s.ephemeral_owner;
+        let ephemeral_owner = if owner == CONTAINER_OWNER || owner & EXTENDED_MASK == EXTENDED_MASK
+        {
+            0
+        } else {
+            owner
+        };
         Stat {
             czxid: s.czxid,
             mzxid: s.mzxid,
             ctime: s.ctime,
             mtime: s.mtime,
             version: s.version,
-            cversion: s.cversion,
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(num_children),
             aversion: s.aversion,
-            ephemeral_owner: s.ephemeral_owner,
+            ephemeral_owner,
             data_length: self.data.as_ref().map_or(0, |d| d.len() as i32),
-            num_children: self.children.len() as i32,
+            num_children,
             pzxid: s.pzxid,
         }
     }

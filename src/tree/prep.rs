@@ -56,6 +56,8 @@ pub struct Prep {
     pub extended_types: bool,
     /// Skip every ACL check (`skipACL=yes`).
     pub skip_acl: bool,
+    /// `reconfigEnabled`: without it reconfig is RECONFIGDISABLED.
+    pub reconfig_enabled: bool,
 }
 
 /// CreateMode, decoded from create flags.
@@ -117,11 +119,12 @@ fn parent_of(p: &str) -> &str {
 
 impl Prep {
     /// A preparer with the given options.
-    pub fn new(extended_types: bool, skip_acl: bool) -> Prep {
+    pub fn new(extended_types: bool, skip_acl: bool, reconfig_enabled: bool) -> Prep {
         Prep {
             outstanding: HashMap::new(),
             extended_types,
             skip_acl,
+            reconfig_enabled,
         }
     }
 
@@ -185,7 +188,11 @@ impl Prep {
                 Ok(self.close_session(tree, ctx)),
             ),
             Request::Multi(ops) => return self.multi(tree, ctx, ops),
-            // Standalone: reconfig is not supported (LeaderZooKeeperServer only).
+            // Disabled by default; when enabled, a standalone server cannot
+            // reconfigure (only a LeaderZooKeeperServer can): UNIMPLEMENTED.
+            Request::Reconfig(_) if !self.reconfig_enabled => {
+                (OpCode::Reconfig.code(), Err(ErrorCode::ReconfigDisabled))
+            }
             Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
             other => panic!("prep called for a non-write request: {other:?}"),
         };
@@ -296,6 +303,11 @@ impl Prep {
         // validateCreateRequest
         if mode.ttl && !self.extended_types {
             return Err(ErrorCode::Unimplemented);
+        }
+        if op == OpCode::CreateTtl && !mode.ttl {
+            // ZooKeeper accepts this and then fails applying it (its apply
+            // thread throws on the bogus TTL); refuse it up front instead.
+            return Err(ErrorCode::BadArguments);
         }
         if mode.ttl {
             if ttl <= 0 || ttl > MAX_TTL_MS {
@@ -494,32 +506,32 @@ impl Prep {
     }
 
     fn close_session(&mut self, tree: &DataTree, ctx: &PrepCtx) -> TxnBody {
-        let mut paths: std::collections::BTreeSet<String> =
-            tree.ephemerals(ctx.session).cloned().collect();
-        for (p, c) in &self.outstanding {
+        // ZooKeeper takes a clone of the session's ephemeral set, adjusts it
+        // for pending changes, and deletes in the clone's iteration order —
+        // which is the order the NodeDeleted events reach watchers.
+        let mut paths = tree.ephemerals_java_order(ctx.session);
+        let mut pending: Vec<(&String, &Change)> = self.outstanding.iter().collect();
+        pending.sort_by_key(|(_, c)| c.zxid);
+        for (p, c) in pending {
             match &c.stat {
-                None => {
-                    paths.remove(p);
-                }
-                Some(s) if s.ephemeral_owner == ctx.session => {
-                    paths.insert(p.clone());
+                None => paths.retain(|q| q != p),
+                Some(s) if s.ephemeral_owner == ctx.session && !paths.contains(p) => {
+                    paths.push(p.clone())
                 }
                 Some(_) => {}
             }
         }
         for p in &paths {
-            self.outstanding.insert(
-                p.clone(),
-                Change {
-                    zxid: ctx.zxid,
-                    stat: None,
-                    child_count: 0,
-                    acl: vec![],
-                },
-            );
+            let gone = Change {
+                zxid: ctx.zxid,
+                stat: None,
+                child_count: 0,
+                acl: vec![],
+            };
+            self.outstanding.insert(p.clone(), gone);
         }
         TxnBody::CloseSession(CloseSessionTxn {
-            paths2_delete: paths.into_iter().collect(),
+            paths2_delete: paths,
         })
     }
 
@@ -529,10 +541,11 @@ impl Prep {
         ctx: &PrepCtx,
         ops: &[MultiOp],
     ) -> (Txn, Option<ErrorCode>) {
-        if ops
+        let reads = ops
             .iter()
-            .any(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_)))
-        {
+            .filter(|op| matches!(op, MultiOp::GetChildren(_) | MultiOp::GetData(_)))
+            .count();
+        if reads > 0 {
             // MultiOperationRecord refuses to mix reads and writes while
             // deserializing; ZooKeeper answers MARSHALLINGERROR.
             let e = ErrorCode::MarshallingError;
@@ -573,8 +586,18 @@ impl Prep {
                 });
                 continue;
             }
+            // MultiOperationRecord rebuilds create ops from their flags
+            // (Op.create), so the opcode a client sent is not what counts.
+            let opcode = match op {
+                MultiOp::Create(_, r) => match r.flags {
+                    4 => OpCode::CreateContainer,
+                    5 | 6 => OpCode::CreateTtl,
+                    _ => OpCode::Create,
+                },
+                other => other.opcode(),
+            };
             let res = match op {
-                MultiOp::Create(code, r) => self.create(tree, ctx, *code, r, -1),
+                MultiOp::Create(_, r) => self.create(tree, ctx, opcode, r, -1),
                 MultiOp::CreateTtl(r) => self.create_ttl(tree, ctx, r),
                 MultiOp::Delete(_, r) => self.delete(tree, ctx, &r.path, r.version),
                 MultiOp::SetData(r) => self.set_data(tree, ctx, &r.path, &r.data, r.version),
@@ -583,7 +606,7 @@ impl Prep {
             };
             match res {
                 Ok(body) => subs.push(SubTxn {
-                    op: op.opcode().code(),
+                    op: opcode.code(),
                     body,
                 }),
                 Err(e) => {

@@ -124,12 +124,12 @@ pub fn read(
         }
         Request::GetEphemerals(r) => {
             let prefix = r.prefix_path.trim();
-            let all = tree.ephemerals(ctx.session);
+            let all = tree.ephemerals_java_order(ctx.session);
             let ephemerals = if prefix.is_empty() || prefix == "/" {
-                all.cloned().collect()
+                all
             } else {
-                all.filter(|p| p.starts_with(&r.prefix_path))
-                    .cloned()
+                all.into_iter()
+                    .filter(|p| p.starts_with(&r.prefix_path))
                     .collect()
             };
             Response::Ephemerals(GetEphemeralsResponse { ephemerals })
@@ -172,8 +172,6 @@ pub fn read(
                 WatcherType::Children => has(&tree.child_watches),
                 WatcherType::Data => has(&tree.data_watches),
                 WatcherType::Any => has(&tree.child_watches) || has(&tree.data_watches),
-                // ZooKeeper 3.8's DataTree has no case for these: never found.
-                WatcherType::Persistent | WatcherType::PersistentRecursive => false,
             };
             if !found {
                 return Err(ErrorCode::NoWatcher);
@@ -191,7 +189,6 @@ pub fn read(
                     let d = tree.data_watches.remove(&r.path, w, |_| true);
                     c || d
                 }
-                WatcherType::Persistent | WatcherType::PersistentRecursive => false,
             };
             if !removed {
                 return Err(ErrorCode::NoWatcher);
@@ -204,7 +201,7 @@ pub fn read(
                 .iter()
                 .map(|id| ClientInfo {
                     auth_scheme: id.scheme.clone(),
-                    user: id.id.clone(),
+                    user: acl::user_name(id),
                 })
                 .collect(),
         }),

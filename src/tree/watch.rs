@@ -55,7 +55,8 @@ impl WatchMode {
     }
 }
 
-/// `WatcherType` of checkWatches/removeWatches.
+/// `WatcherType` of checkWatches/removeWatches. ZooKeeper 3.8 knows only
+/// these three; other values are a marshalling error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatcherType {
     /// Child watches.
@@ -64,10 +65,6 @@ pub enum WatcherType {
     Data = 2,
     /// Any watch.
     Any = 3,
-    /// Persistent watches.
-    Persistent = 4,
-    /// Persistent recursive watches.
-    PersistentRecursive = 5,
 }
 
 impl WatcherType {
@@ -77,8 +74,6 @@ impl WatcherType {
             1 => WatcherType::Children,
             2 => WatcherType::Data,
             3 => WatcherType::Any,
-            4 => WatcherType::Persistent,
-            5 => WatcherType::PersistentRecursive,
             _ => return None,
         })
     }

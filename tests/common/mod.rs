@@ -16,6 +16,8 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

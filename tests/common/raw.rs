@@ -1,0 +1,172 @@
+//! A minimal blocking raw-protocol session, for tests that need to see
+//! exactly what a server sends: bad-input and differential tests.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use ferrozk::proto::connect::Connect;
+use ferrozk::proto::records::proto::*;
+use ferrozk::proto::{Jute, OpCode, Request};
+
+/// How long a read may wait before the test calls the server stuck.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connection.
+pub struct Raw {
+    pub sock: TcpStream,
+    pub session_id: i64,
+    pub passwd: Bytes,
+}
+
+impl Raw {
+    /// A TCP connection without handshake.
+    pub fn open(addr: &str) -> Raw {
+        let sock = TcpStream::connect(addr).expect("connect");
+        sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        Raw {
+            sock,
+            session_id: 0,
+            passwd: Bytes::from_static(&[0; 16]),
+        }
+    }
+
+    /// Opens a connection and establishes a new session.
+    pub fn session(addr: &str) -> Raw {
+        Raw::resume(addr, 0, Bytes::from_static(&[0; 16])).expect("session established")
+    }
+
+    /// Opens a connection for `session_id` (0 = new); `None` if the server
+    /// refused the session (timeout 0) or closed the connection.
+    pub fn resume(addr: &str, session_id: i64, passwd: Bytes) -> Option<Raw> {
+        let mut r = Raw::open(addr);
+        let c = Connect {
+            req: ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0,
+                time_out: 30000,
+                session_id,
+                passwd: Some(passwd),
+            },
+            read_only: Some(false),
+        };
+        let mut body = BytesMut::new();
+        c.encode(&mut body);
+        r.send_frame(&body);
+        let frame = r.read_frame()?;
+        let (rsp, _) =
+            ferrozk::proto::connect::decode_response(frame).expect("connect reply decodes");
+        if rsp.time_out <= 0 {
+            return None;
+        }
+        r.session_id = rsp.session_id;
+        r.passwd = rsp.passwd.unwrap_or_default();
+        Some(r)
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.sock.write_all(bytes).unwrap();
+    }
+
+    pub fn send_frame(&mut self, body: &[u8]) {
+        let mut f = BytesMut::new();
+        f.put_i32(body.len() as i32);
+        f.put_slice(body);
+        self.send_raw(&f);
+    }
+
+    /// Sends a raw request body under `op`.
+    pub fn request(&mut self, xid: i32, op: i32, body: &[u8]) {
+        let mut f = BytesMut::new();
+        RequestHeader { xid, r#type: op }.encode(&mut f);
+        f.put_slice(body);
+        self.send_frame(&f);
+    }
+
+    /// Sends a typed request.
+    pub fn send(&mut self, xid: i32, req: &Request) {
+        let mut body = BytesMut::new();
+        req.encode(&mut body);
+        self.request(xid, req.opcode(), &body);
+    }
+
+    /// Next frame; `None` once the server closed the connection.
+    pub fn read_frame(&mut self) -> Option<Bytes> {
+        let mut len = [0u8; 4];
+        match self.sock.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
+                ) =>
+            {
+                return None
+            }
+            Err(e) => {
+                panic!("read failed (timeout means the server neither answered nor closed): {e}")
+            }
+        }
+        let mut buf = vec![0u8; i32::from_be_bytes(len) as usize];
+        self.sock.read_exact(&mut buf).ok()?;
+        Some(Bytes::from(buf))
+    }
+
+    /// Next reply that is not a notification; notifications read on the way
+    /// are appended to `events`.
+    pub fn reply_collecting(
+        &mut self,
+        events: &mut Vec<WatcherEvent>,
+    ) -> Option<(ReplyHeader, Bytes)> {
+        loop {
+            let mut f = self.read_frame()?;
+            let h = ReplyHeader::decode(&mut f).unwrap();
+            if h.xid == -1 {
+                events.push(WatcherEvent::decode(&mut f).unwrap());
+            } else {
+                return Some((h, f));
+            }
+        }
+    }
+
+    /// Next reply that is not a notification.
+    pub fn reply(&mut self) -> Option<(ReplyHeader, Bytes)> {
+        self.reply_collecting(&mut Vec::new())
+    }
+
+    /// Asserts the server closes this connection (EOF or reset).
+    pub fn expect_closed(&mut self, what: &str) {
+        if let Some(f) = self.read_frame() {
+            panic!(
+                "{what}: expected the connection to be closed, got a {}-byte frame",
+                f.len()
+            );
+        }
+    }
+
+    pub fn get_data(&mut self, xid: i32, path: &str) -> (ReplyHeader, Bytes) {
+        self.request(
+            xid,
+            OpCode::GetData.code(),
+            &GetDataRequest {
+                path: path.into(),
+                watch: false,
+            }
+            .to_bytes(),
+        );
+        self.reply().expect("reply")
+    }
+
+    pub fn create(&mut self, xid: i32, path: &str, data: &[u8]) -> ReplyHeader {
+        let acl = ferrozk::tree::acl::open_acl_unsafe();
+        let req = CreateRequest {
+            path: path.into(),
+            data: Some(Bytes::copy_from_slice(data)),
+            acl,
+            flags: 0,
+        };
+        self.request(xid, OpCode::Create.code(), &req.to_bytes());
+        self.reply().expect("reply").0
+    }
+}
