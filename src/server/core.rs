@@ -572,12 +572,11 @@ impl Core {
             }
             req if req.is_write() => self.write(conn, session, xid, &req),
             req => {
-                let c = &self.conns[&conn];
-                let auth = c.auth.clone();
+                // Disjoint field borrows: no copy of the auth list per read.
                 let ctx = ReadCtx {
                     session,
                     watcher: conn,
-                    auth: &auth,
+                    auth: &self.conns[&conn].auth,
                     skip_acl: self.opts.skip_acl,
                 };
                 let mut notes = Vec::new();
@@ -610,13 +609,12 @@ impl Core {
 
     fn write(&mut self, conn: ConnId, session: i64, xid: i32, req: &Request) {
         let zxid = self.take_zxid();
-        let auth = self.conns[&conn].auth.clone();
         let ctx = PrepCtx {
             session,
             cxid: xid,
             zxid,
             time: wall_ms(),
-            auth: &auth,
+            auth: &self.conns[&conn].auth,
         };
         let (txn, failure) = self.prep.prep(&self.tree, &ctx, req);
         let rc = self.commit(&txn);

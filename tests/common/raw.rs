@@ -113,6 +113,26 @@ impl Raw {
         Some(Bytes::from(buf))
     }
 
+    /// Waits up to `wait` for a frame: `Ok(Some)` a frame, `Ok(None)` the
+    /// server closed the connection, `Err(())` nothing arrived in time.
+    pub fn frame_within(&mut self, wait: Duration) -> Result<Option<Bytes>, ()> {
+        self.sock.set_read_timeout(Some(wait)).unwrap();
+        let mut first = [0u8; 1];
+        let got = self.sock.peek(&mut first);
+        self.sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        match got {
+            Ok(0) => Ok(None),
+            Ok(_) => Ok(self.read_frame()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(()),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Sends a ping (xid -2), keeping the session alive.
+    pub fn ping(&mut self) {
+        self.request(-2, OpCode::Ping.code(), &[]);
+    }
+
     /// Next reply that is not a notification; notifications read on the way
     /// are appended to `events`.
     pub fn reply_collecting(

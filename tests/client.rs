@@ -1,19 +1,19 @@
 //! The `ferrozk::client` library against a real server: every call, watch
 //! ordering, reconnect with the same session, and session expiry.
 //!
-//! The server is chosen in one place, [`start_server`]: Apache ZooKeeper 3.8
-//! (the reference) today; the same tests are meant to run against ferrozk.
+//! Every test runs twice: against Apache ZooKeeper 3.8 (the reference, so
+//! the expectations are checked) and against ferrozk.
 //! Each test starts its own standalone server on a free port (killed on
 //! drop). Connection faults go through [`Proxy`], a small TCP proxy that can
 //! cut, freeze, or refuse connections without touching the server.
 
-use std::io::{Read, Write};
-use std::net::TcpStream as StdStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+
+use common::{ServerKind, TestServer};
 use ferrozk::client::{
     acls, AddWatchMode, Client, CreateMode, Error, ErrorCode, EventType, KeeperState, MultiResult,
     Op, WatchedEvent, WatcherType,
@@ -28,85 +28,13 @@ const WAIT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------- server
 
-/// A standalone server process, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The server under test. tickTime 200 ms lets sessions be 0.4–4 s long.
-fn start_server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let cfg = dir.path().join("zoo.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
-            "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-             admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n\
-             extendedTypesEnabled=true\n",
-            dir.path().display()
-        ),
+/// The server under test, one per test. tickTime 200 ms lets sessions be
+/// 0.4–4 s long.
+fn start_server(kind: ServerKind) -> TestServer {
+    TestServer::start(
+        kind,
+        &[("tickTime", "200"), ("extendedTypesEnabled", "true")],
     )
-    .unwrap();
-    let child = Command::new("java")
-        .args([
-            "-Xmx192m",
-            "-cp",
-            "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar",
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-        ])
-        .arg(&cfg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn java");
-    let server = Server {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ruok(port) {
-        assert!(
-            Instant::now() < deadline,
-            "server on port {port} never answered ruok"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-fn ruok(port: u16) -> bool {
-    let Ok(mut s) = StdStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut out = String::new();
-    s.write_all(b"ruok").is_ok() && s.read_to_string(&mut out).is_ok() && out == "imok"
 }
 
 // ---------------------------------------------------------------- proxy
@@ -258,9 +186,8 @@ fn open() -> Vec<ACL> {
 
 // ---------------------------------------------------------------- node calls
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_read_update_delete() {
-    let zk = start_server();
+async fn create_read_update_delete(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
 
     assert_eq!(
@@ -319,9 +246,8 @@ async fn create_read_update_delete() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_modes_map_to_flags_and_opcodes() {
-    let zk = start_server();
+async fn create_modes_map_to_flags_and_opcodes(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
 
     let e = c
@@ -392,9 +318,8 @@ async fn create_modes_map_to_flags_and_opcodes() {
     assert_eq!(c.get_ephemerals("/s").await.unwrap(), vec![s2]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acls_and_auth() {
-    let zk = start_server();
+async fn acls_and_auth(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
     let (other, _ev2) = connect(&zk.addr()).await;
 
@@ -434,9 +359,8 @@ async fn acls_and_auth() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn who_am_i_lists_identities_or_is_unimplemented() {
-    let zk = start_server();
+async fn who_am_i_lists_identities_or_is_unimplemented(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
     c.add_auth("digest", b"bob:pw").await.unwrap();
     match c.who_am_i().await {
@@ -450,9 +374,8 @@ async fn who_am_i_lists_identities_or_is_unimplemented() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_auth_ends_the_session() {
-    let zk = start_server();
+async fn failed_auth_ends_the_session(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, mut ev) = connect(&zk.addr()).await;
     assert!(matches!(
         c.add_auth("no-such-scheme", b"x").await,
@@ -465,9 +388,8 @@ async fn failed_auth_ends_the_session() {
     assert!(matches!(c.exists("/", false).await, Err(Error::AuthFailed)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn multi_applies_all_or_nothing() {
-    let zk = start_server();
+async fn multi_applies_all_or_nothing(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
 
     let rs = c
@@ -527,9 +449,8 @@ async fn multi_applies_all_or_nothing() {
     assert!(matches!(&rs[2], MultiResult::GetChildren(k) if k.len() == 1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_outstanding_requests_are_answered_in_order() {
-    let zk = start_server();
+async fn many_outstanding_requests_are_answered_in_order(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
     c.create("/p", b"", &open(), CreateMode::Persistent)
         .await
@@ -557,9 +478,8 @@ async fn many_outstanding_requests_are_answered_in_order() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn raw_request_passes_unknown_opcodes_through() {
-    let zk = start_server();
+async fn raw_request_passes_unknown_opcodes_through(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, mut ev) = connect(&zk.addr()).await;
     let (hdr, body) = c.raw_request(9999, &[]).await.unwrap();
     assert_eq!(hdr.err, ErrorCode::Unimplemented.code(), "{hdr:?}");
@@ -579,9 +499,8 @@ async fn raw_request_passes_unknown_opcodes_through() {
     c.exists("/", false).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chroot_is_applied_both_ways() {
-    let zk = start_server();
+async fn chroot_is_applied_both_ways(kind: ServerKind) {
+    let zk = start_server(kind);
     let (root, _ev) = connect(&zk.addr()).await;
     root.create("/app", b"", &open(), CreateMode::Persistent)
         .await
@@ -612,9 +531,8 @@ async fn chroot_is_applied_both_ways() {
     expect_node_event(&mut ev, EventType::NodeDataChanged, "/x").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconfig_and_config_are_reachable() {
-    let zk = start_server();
+async fn reconfig_and_config_are_reachable(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, _ev) = connect(&zk.addr()).await;
     // A standalone server has reconfig disabled; the call must still round-trip.
     let r = c
@@ -627,9 +545,8 @@ async fn reconfig_and_config_are_reachable() {
 
 // ---------------------------------------------------------------- watches
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_watch_event_arrives_before_the_reply_that_caused_it() {
-    let zk = start_server();
+async fn a_watch_event_arrives_before_the_reply_that_caused_it(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, mut ev) = connect(&zk.addr()).await;
 
     assert_eq!(c.exists("/w", true).await.unwrap(), None);
@@ -675,9 +592,8 @@ async fn a_watch_event_arrives_before_the_reply_that_caused_it() {
     assert!(ev.try_recv().is_err(), "no other event");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn persistent_watches_fire_repeatedly_until_removed() {
-    let zk = start_server();
+async fn persistent_watches_fire_repeatedly_until_removed(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, mut ev) = connect(&zk.addr()).await;
     c.create("/r", b"", &open(), CreateMode::Persistent)
         .await
@@ -721,9 +637,8 @@ async fn persistent_watches_fire_repeatedly_until_removed() {
 
 // ---------------------------------------------------------------- connection faults
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconnect_keeps_the_session_and_its_watches() {
-    let zk = start_server();
+async fn reconnect_keeps_the_session_and_its_watches(kind: ServerKind) {
+    let zk = start_server(kind);
     let proxy = Proxy::start(zk.addr()).await;
     let (c, mut ev) = connect(&proxy.addr()).await;
     let (other, _ev2) = connect(&zk.addr()).await;
@@ -773,9 +688,8 @@ async fn reconnect_keeps_the_session_and_its_watches() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_in_flight_fail_with_connection_loss() {
-    let zk = start_server();
+async fn requests_in_flight_fail_with_connection_loss(kind: ServerKind) {
+    let zk = start_server(kind);
     let proxy = Proxy::start(zk.addr()).await;
     let (c, mut ev) = connect(&proxy.addr()).await;
 
@@ -796,9 +710,8 @@ async fn requests_in_flight_fail_with_connection_loss() {
     c.exists("/", false).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_silent_connection_is_abandoned_and_an_expired_session_reported() {
-    let zk = start_server();
+async fn a_silent_connection_is_abandoned_and_an_expired_session_reported(kind: ServerKind) {
+    let zk = start_server(kind);
     let proxy = Proxy::start(zk.addr()).await;
     let (c, mut ev) = connect_with(&proxy.addr(), Duration::from_millis(1000)).await;
     let (observer, mut oev) = connect(&zk.addr()).await;
@@ -826,9 +739,8 @@ async fn a_silent_connection_is_abandoned_and_an_expired_session_reported() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_can_be_resumed_and_closed_from_another_client() {
-    let zk = start_server();
+async fn a_session_can_be_resumed_and_closed_from_another_client(kind: ServerKind) {
+    let zk = start_server(kind);
     let proxy = Proxy::start(zk.addr()).await;
     let (a, mut aev) = connect(&proxy.addr()).await;
     let e = a
@@ -872,9 +784,8 @@ async fn a_session_can_be_resumed_and_closed_from_another_client() {
     assert!(matches!(gone, Err(Error::SessionExpired)), "{gone:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn close_ends_the_session() {
-    let zk = start_server();
+async fn close_ends_the_session(kind: ServerKind) {
+    let zk = start_server(kind);
     let (c, mut ev) = connect(&zk.addr()).await;
     let (observer, mut oev) = connect(&zk.addr()).await;
     c.create("/e", b"", &open(), CreateMode::Ephemeral)
@@ -888,3 +799,45 @@ async fn close_ends_the_session() {
     assert!(matches!(c.get_data("/", false).await, Err(Error::Closed)));
     assert_eq!(c.state(), KeeperState::Closed);
 }
+
+/// Each test above, as one `#[tokio::test]` per server.
+macro_rules! on_both_servers {
+    ($($name:ident),* $(,)?) => {
+        mod on_apache {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::ServerKind::Apache).await
+                }
+            )*
+        }
+        mod on_ferrozk {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::ServerKind::Ferrozk).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_servers!(
+    create_read_update_delete,
+    create_modes_map_to_flags_and_opcodes,
+    acls_and_auth,
+    who_am_i_lists_identities_or_is_unimplemented,
+    failed_auth_ends_the_session,
+    multi_applies_all_or_nothing,
+    many_outstanding_requests_are_answered_in_order,
+    raw_request_passes_unknown_opcodes_through,
+    chroot_is_applied_both_ways,
+    reconfig_and_config_are_reachable,
+    a_watch_event_arrives_before_the_reply_that_caused_it,
+    persistent_watches_fire_repeatedly_until_removed,
+    reconnect_keeps_the_session_and_its_watches,
+    requests_in_flight_fail_with_connection_loss,
+    a_silent_connection_is_abandoned_and_an_expired_session_reported,
+    a_session_can_be_resumed_and_closed_from_another_client,
+    close_ends_the_session,
+);

@@ -1,0 +1,206 @@
+//! Session lifecycle on the wire, against Apache ZooKeeper 3.8 and ferrozk:
+//! expiry (ephemerals deleted, watchers told), resuming with the right and
+//! the wrong password, a client that has seen the future, and the per-IP
+//! connection limit.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::raw::Raw;
+use common::{kinds_under_test, TestServer};
+use ferrozk::proto::records::proto::*;
+use ferrozk::proto::{Jute, OpCode, Request};
+
+/// tickTime 200 ms: sessions are capped at 20 ticks = 4 s.
+const FAST_TICKS: &[(&str, &str)] = &[("tickTime", "200")];
+
+#[test]
+fn expiry_deletes_ephemerals_and_notifies_watchers() {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, FAST_TICKS);
+        let mut owner = Raw::session(&server.addr());
+        let mut watcher = Raw::session(&server.addr());
+        let acl = ferrozk::tree::acl::open_acl_unsafe();
+        let eph = CreateRequest {
+            path: "/eph".into(),
+            data: None,
+            acl,
+            flags: 1,
+        };
+        owner.send(1, &Request::Create(OpCode::Create, eph));
+        assert_eq!(owner.reply().expect("reply").0.err, 0, "{kind:?}");
+        watcher.send(
+            1,
+            &Request::Exists(ExistsRequest {
+                path: "/eph".into(),
+                watch: true,
+            }),
+        );
+        assert_eq!(watcher.reply().expect("reply").0.err, 0, "{kind:?}");
+        // The owner vanishes without closing its session.
+        drop(owner);
+        let started = Instant::now();
+        // Wait for the event, pinging once a second so that the watcher's
+        // own session stays alive meanwhile.
+        let ev = loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "{kind:?}: no NodeDeleted"
+            );
+            match watcher.frame_within(Duration::from_secs(1)) {
+                Err(()) => watcher.ping(),
+                Ok(None) => panic!("{kind:?}: watcher's connection closed"),
+                Ok(Some(mut f)) => {
+                    let h = ReplyHeader::decode(&mut f).unwrap();
+                    if h.xid == -1 {
+                        break WatcherEvent::decode(&mut f).unwrap();
+                    }
+                }
+            }
+        };
+        assert_eq!(
+            (ev.r#type, ev.path.as_str()),
+            (2, "/eph"),
+            "{kind:?}: NodeDeleted"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(9),
+            "{kind:?}: expired within the 4 s cap plus a tick"
+        );
+        watcher.send(
+            2,
+            &Request::Exists(ExistsRequest {
+                path: "/eph".into(),
+                watch: false,
+            }),
+        );
+        assert_eq!(
+            watcher.reply().expect("reply").0.err,
+            -101,
+            "{kind:?}: gone"
+        );
+    }
+}
+
+#[test]
+fn a_session_resumes_with_its_password_and_not_without() {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, &[]);
+        let mut first = Raw::session(&server.addr());
+        let (id, pw) = (first.session_id, first.passwd.clone());
+        assert_eq!(pw.len(), 16, "{kind:?}");
+        assert!(
+            Raw::resume(&server.addr(), id, Bytes::from_static(&[7; 16])).is_none(),
+            "{kind:?}: a wrong password is refused"
+        );
+        let mut second = Raw::resume(&server.addr(), id, pw).expect("resumed");
+        assert_eq!(second.session_id, id, "{kind:?}");
+        // The session moved: its old connection is closed by the server.
+        first.expect_closed(&format!("{kind:?}: old connection"));
+        assert_eq!(
+            second.create(3, "/moved", b"").err,
+            0,
+            "{kind:?}: the session works"
+        );
+        assert!(
+            Raw::resume(&server.addr(), 0x7777, Bytes::from_static(&[0; 16])).is_none(),
+            "{kind:?}: unknown id"
+        );
+    }
+}
+
+#[test]
+fn a_closed_session_cannot_be_resumed() {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, &[]);
+        let mut s = Raw::session(&server.addr());
+        let (id, pw) = (s.session_id, s.passwd.clone());
+        s.send(9, &Request::CloseSession);
+        assert_eq!(s.reply().expect("reply").0.err, 0, "{kind:?}");
+        s.expect_closed(&format!("{kind:?}: closed after closeSession"));
+        assert!(
+            Raw::resume(&server.addr(), id, pw).is_none(),
+            "{kind:?}: expired"
+        );
+    }
+}
+
+#[test]
+fn a_client_ahead_of_the_server_is_turned_away() {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, &[]);
+        let mut r = Raw::open(&server.addr());
+        let c = ferrozk::proto::connect::Connect {
+            req: ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0x7_0000_0000,
+                time_out: 30000,
+                session_id: 0,
+                passwd: Some(Bytes::from_static(&[0; 16])),
+            },
+            read_only: Some(false),
+        };
+        let mut body = bytes::BytesMut::new();
+        c.encode(&mut body);
+        r.send_frame(&body);
+        r.expect_closed(&format!("{kind:?}: lastZxidSeen ahead"));
+    }
+}
+
+#[test]
+fn negotiated_timeout_is_clamped_to_tick_bounds() {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, FAST_TICKS);
+        for (asked, got) in [(1, 400), (1000, 1000), (100_000, 4000)] {
+            let mut r = Raw::open(&server.addr());
+            let c = ferrozk::proto::connect::Connect {
+                req: ConnectRequest {
+                    protocol_version: 0,
+                    last_zxid_seen: 0,
+                    time_out: asked,
+                    session_id: 0,
+                    passwd: Some(Bytes::from_static(&[0; 16])),
+                },
+                read_only: Some(false),
+            };
+            let mut body = bytes::BytesMut::new();
+            c.encode(&mut body);
+            r.send_frame(&body);
+            let (rsp, _) =
+                ferrozk::proto::connect::decode_response(r.read_frame().expect("reply")).unwrap();
+            assert_eq!(rsp.time_out, got, "{kind:?}: asked {asked}");
+        }
+    }
+}
+
+#[test]
+fn connections_beyond_max_client_cnxns_are_closed() {
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, &[("maxClientCnxns", "2")]);
+        let _a = Raw::session(&server.addr());
+        let _b = Raw::session(&server.addr());
+        // The third from the same address never gets a session.
+        let mut c = Raw::open(&server.addr());
+        let conn = ferrozk::proto::connect::Connect {
+            req: ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0,
+                time_out: 30000,
+                session_id: 0,
+                passwd: Some(Bytes::from_static(&[0; 16])),
+            },
+            read_only: Some(false),
+        };
+        let mut body = bytes::BytesMut::new();
+        conn.encode(&mut body);
+        // The server may already have closed it: a failed write is fine.
+        let _ = std::io::Write::write_all(&mut c.sock, &{
+            let mut f = (body.len() as i32).to_be_bytes().to_vec();
+            f.extend_from_slice(&body);
+            f
+        });
+        c.expect_closed(&format!("{kind:?}: third connection"));
+    }
+}
