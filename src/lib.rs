@@ -3,15 +3,19 @@
 //! A map of the crate, in the order a request flows through it:
 //!
 //! - [`proto`]: bytes on the wire ⇄ typed requests and replies (Jute records
-//!   generated from `jute/*.jute`, opcodes, error codes, framing).
-//! - `tree`: the ZNode tree. `prep` turns a write request into a transaction,
-//!   `apply` applies a transaction as a pure function; ACLs and watches live
-//!   beside it. No IO.
-//! - `session`: session tracking in tick buckets; time is an input.
-//! - `server`: tokio: the listener, one task per connection, and the core
-//!   task that owns the tree and orders every request.
-//! - `client`: an async client library (used by the tests, shell and bench).
-//! - `config`: zoo.cfg and TOML configuration.
+//!   generated from `jute/*.jute` by `build.rs`, opcodes, error codes, the
+//!   connect handshake, multi, path rules).
+//! - [`server`]: tokio. The listener, one task per connection (framing and
+//!   four-letter words), and the core task that owns the tree and the
+//!   sessions and orders every request.
+//! - [`tree`]: the ZNode tree, with no IO. `prep` turns a write request into
+//!   a transaction, `DataTree::apply` applies one; `read` serves reads; ACLs,
+//!   watches and the Java iteration orders ZooKeeper exposes live beside it.
+//! - [`session`]: session ids, passwords and tick-bucket expiry; time is an
+//!   input.
+//! - [`config`]: zoo.cfg and TOML configuration.
+//! - [`client`]: an async client library (tests, later the shell and bench).
+//! - [`cli`]: the `ferrozk` command line.
 #![warn(missing_docs)]
 
 pub mod cli;
