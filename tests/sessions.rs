@@ -131,20 +131,8 @@ fn a_closed_session_cannot_be_resumed() {
 fn a_client_ahead_of_the_server_is_turned_away() {
     for kind in kinds_under_test() {
         let server = TestServer::start(kind, &[]);
-        let mut r = Raw::open(&server.addr());
-        let c = ferrozk::proto::connect::Connect {
-            req: ConnectRequest {
-                protocol_version: 0,
-                last_zxid_seen: 0x7_0000_0000,
-                time_out: 30000,
-                session_id: 0,
-                passwd: Some(Bytes::from_static(&[0; 16])),
-            },
-            read_only: Some(false),
-        };
-        let mut body = bytes::BytesMut::new();
-        c.encode(&mut body);
-        r.send_frame(&body);
+        let req = Raw::connect_request(30000, 0x7_0000_0000, 0, Bytes::from_static(&[0; 16]));
+        let mut r = Raw::send_connect(&server.addr(), req);
         r.expect_closed(&format!("{kind:?}: lastZxidSeen ahead"));
     }
 }
@@ -154,22 +142,10 @@ fn negotiated_timeout_is_clamped_to_tick_bounds() {
     for kind in kinds_under_test() {
         let server = TestServer::start(kind, FAST_TICKS);
         for (asked, got) in [(1, 400), (1000, 1000), (100_000, 4000)] {
-            let mut r = Raw::open(&server.addr());
-            let c = ferrozk::proto::connect::Connect {
-                req: ConnectRequest {
-                    protocol_version: 0,
-                    last_zxid_seen: 0,
-                    time_out: asked,
-                    session_id: 0,
-                    passwd: Some(Bytes::from_static(&[0; 16])),
-                },
-                read_only: Some(false),
-            };
-            let mut body = bytes::BytesMut::new();
-            c.encode(&mut body);
-            r.send_frame(&body);
-            let (rsp, _) =
-                ferrozk::proto::connect::decode_response(r.read_frame().expect("reply")).unwrap();
+            let req = Raw::connect_request(asked, 0, 0, Bytes::from_static(&[0; 16]));
+            let mut r = Raw::send_connect(&server.addr(), req);
+            let frame = r.read_frame().expect("reply");
+            let (rsp, _) = ferrozk::proto::connect::decode_response(frame).unwrap();
             assert_eq!(rsp.time_out, got, "{kind:?}: asked {asked}");
         }
     }
@@ -182,25 +158,8 @@ fn connections_beyond_max_client_cnxns_are_closed() {
         let _a = Raw::session(&server.addr());
         let _b = Raw::session(&server.addr());
         // The third from the same address never gets a session.
-        let mut c = Raw::open(&server.addr());
-        let conn = ferrozk::proto::connect::Connect {
-            req: ConnectRequest {
-                protocol_version: 0,
-                last_zxid_seen: 0,
-                time_out: 30000,
-                session_id: 0,
-                passwd: Some(Bytes::from_static(&[0; 16])),
-            },
-            read_only: Some(false),
-        };
-        let mut body = bytes::BytesMut::new();
-        conn.encode(&mut body);
-        // The server may already have closed it: a failed write is fine.
-        let _ = std::io::Write::write_all(&mut c.sock, &{
-            let mut f = (body.len() as i32).to_be_bytes().to_vec();
-            f.extend_from_slice(&body);
-            f
-        });
+        let req = Raw::connect_request(30000, 0, 0, Bytes::from_static(&[0; 16]));
+        let mut c = Raw::send_connect(&server.addr(), req);
         c.expect_closed(&format!("{kind:?}: third connection"));
     }
 }

@@ -88,6 +88,42 @@ impl OpCode {
     }
 }
 
+/// What happened to a watched node (`Watcher.Event.EventType`), the `type`
+/// of a `WatcherEvent` notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+#[allow(missing_docs)]
+pub enum EventType {
+    /// A session-state change; the event has no path.
+    None = -1,
+    NodeCreated = 1,
+    NodeDeleted = 2,
+    NodeDataChanged = 3,
+    NodeChildrenChanged = 4,
+    DataWatchRemoved = 5,
+    ChildWatchRemoved = 6,
+    PersistentWatchRemoved = 7,
+}
+
+impl EventType {
+    /// Maps a wire value; `None` for values ZooKeeper does not define.
+    pub fn from_i32(v: i32) -> Option<EventType> {
+        use EventType::*;
+        [
+            None,
+            NodeCreated,
+            NodeDeleted,
+            NodeDataChanged,
+            NodeChildrenChanged,
+            DataWatchRemoved,
+            ChildWatchRemoved,
+            PersistentWatchRemoved,
+        ]
+        .into_iter()
+        .find(|t| *t as i32 == v)
+    }
+}
+
 /// xid of server-pushed watch notifications.
 pub const XID_NOTIFICATION: i32 = -1;
 /// xid of pings.

@@ -27,7 +27,7 @@ use crate::session::{self, SessionId, SessionTracker};
 use crate::tree::node::NodeKind;
 use crate::tree::prep::{Prep, PrepCtx};
 use crate::tree::read::{self, ReadCtx};
-use crate::tree::txn::Txn;
+use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::watch::STATE_SYNC_CONNECTED;
 use crate::tree::{ApplyResult, DataTree, Notification};
 
@@ -232,22 +232,36 @@ impl Core {
     /// before prep could build one; returns its zxid.
     fn commit_error(&mut self, session: i64, cxid: i32, err: ErrorCode) -> i64 {
         let zxid = self.take_zxid();
-        let hdr = crate::proto::records::txn::TxnHeader {
-            client_id: session,
+        let ctx = PrepCtx {
+            session,
             cxid,
             zxid,
             time: wall_ms(),
-            r#type: OpCode::Error.code(),
+            auth: &[],
         };
-        let body = crate::tree::txn::TxnBody::Error(crate::proto::records::txn::ErrorTxn {
-            err: err.code(),
-        });
-        self.commit(&Txn {
-            hdr,
-            body,
-            digest: None,
-        });
+        let (txn, _) = ctx.finish(OpCode::Error.code(), Err(err));
+        self.commit(&txn);
         zxid
+    }
+
+    /// Answers a request that failed before it could be decoded or
+    /// prepared. A write's failure is still an error transaction consuming a
+    /// zxid, as in ZooKeeper, whose processors fail after assigning one.
+    fn fail_early(&mut self, conn: ConnId, session: i64, xid: i32, op: i32, err: ErrorCode) {
+        let zxid = if is_write_opcode(op) {
+            self.commit_error(session, xid, err)
+        } else {
+            self.tree.last_zxid
+        };
+        self.send(
+            conn,
+            ReplyHeader {
+                xid,
+                zxid,
+                err: err.code(),
+            },
+            None,
+        );
     }
 
     /// Applies a transaction and delivers its notifications.
@@ -353,21 +367,20 @@ impl Core {
             let id = self.sessions.create(timeout, now);
             // createSession is a transaction: it consumes a zxid.
             let zxid = self.take_zxid();
-            let txn = Txn {
-                hdr: crate::proto::records::txn::TxnHeader {
-                    client_id: id.0,
-                    cxid: 0,
-                    zxid,
-                    time: wall_ms(),
-                    r#type: OpCode::CreateSession.code(),
-                },
-                body: crate::tree::txn::TxnBody::CreateSession(
-                    crate::proto::records::txn::CreateSessionTxn {
-                        time_out: timeout as i32,
-                    },
-                ),
-                digest: None,
+            let ctx = PrepCtx {
+                session: id.0,
+                cxid: 0,
+                zxid,
+                time: wall_ms(),
+                auth: &[],
             };
+            let body = crate::proto::records::txn::CreateSessionTxn {
+                time_out: timeout as i32,
+            };
+            let (txn, _) = ctx.finish(
+                OpCode::CreateSession.code(),
+                Ok(TxnBody::CreateSession(body)),
+            );
             self.commit(&txn);
             (id.0, true)
         } else {
@@ -442,43 +455,16 @@ impl Core {
             // Jute decodes a null path (length -1) as "", but ZooKeeper sees
             // Java's null and fails in op-specific ways; kazoo sends "" as
             // null, so clients do hit this.
-            let zxid = if is_write_opcode(op) {
-                self.commit_error(session, xid, err)
-            } else {
-                last
-            };
-            self.send(
-                conn,
-                ReplyHeader {
-                    xid,
-                    zxid,
-                    err: err.code(),
-                },
-                None,
-            );
+            self.fail_early(conn, session, xid, op, err);
             return;
         }
         let req = match Request::decode(op, &mut body) {
             Ok(r) => r,
             Err(e) => {
                 // ZooKeeper decodes bodies late, in its processors: a bad body
-                // gets MARSHALLINGERROR and the connection stays. A write's
-                // failure is an error transaction that consumes a zxid.
+                // gets MARSHALLINGERROR and the connection stays.
                 tracing::warn!("undecodable request body (op {op}): {e}");
-                let zxid = if is_write_opcode(op) {
-                    self.commit_error(session, xid, ErrorCode::MarshallingError)
-                } else {
-                    last
-                };
-                self.send(
-                    conn,
-                    ReplyHeader {
-                        xid,
-                        zxid,
-                        err: ErrorCode::MarshallingError.code(),
-                    },
-                    None,
-                );
+                self.fail_early(conn, session, xid, op, ErrorCode::MarshallingError);
                 return;
             }
         };

@@ -38,6 +38,36 @@ pub struct PrepCtx<'a> {
     pub auth: &'a [Id],
 }
 
+impl PrepCtx<'_> {
+    /// The transaction for an op of this request: its body, or an error
+    /// transaction (which still consumes the zxid) and the code to reply.
+    pub fn finish(&self, op: i32, res: Result<TxnBody, ErrorCode>) -> (Txn, Option<ErrorCode>) {
+        let (op, body, failure) = match res {
+            Ok(body) => (op, body, None),
+            Err(e) => (
+                OpCode::Error.code(),
+                TxnBody::Error(ErrorTxn { err: e.code() }),
+                Some(e),
+            ),
+        };
+        let hdr = TxnHeader {
+            client_id: self.session,
+            cxid: self.cxid,
+            zxid: self.zxid,
+            time: self.time,
+            r#type: op,
+        };
+        (
+            Txn {
+                hdr,
+                body,
+                digest: None,
+            },
+            failure,
+        )
+    }
+}
+
 /// A pending view of one node (ZooKeeper's ChangeRecord).
 #[derive(Debug, Clone)]
 struct Change {
@@ -196,31 +226,7 @@ impl Prep {
             Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
             other => panic!("prep called for a non-write request: {other:?}"),
         };
-        let hdr = |t: i32| TxnHeader {
-            client_id: ctx.session,
-            cxid: ctx.cxid,
-            zxid: ctx.zxid,
-            time: ctx.time,
-            r#type: t,
-        };
-        match res {
-            Ok(body) => (
-                Txn {
-                    hdr: hdr(op),
-                    body,
-                    digest: None,
-                },
-                None,
-            ),
-            Err(e) => (
-                Txn {
-                    hdr: hdr(OpCode::Error.code()),
-                    body: TxnBody::Error(ErrorTxn { err: e.code() }),
-                    digest: None,
-                },
-                Some(e),
-            ),
-        }
+        ctx.finish(op, res)
     }
 
     /// Prepares a deleteContainer issued by the container/TTL reaper.
@@ -249,31 +255,7 @@ impl Prep {
                 path: p.to_string(),
             }))
         })();
-        let hdr = |t: i32| TxnHeader {
-            client_id: ctx.session,
-            cxid: ctx.cxid,
-            zxid: ctx.zxid,
-            time: ctx.time,
-            r#type: t,
-        };
-        match res {
-            Ok(body) => (
-                Txn {
-                    hdr: hdr(OpCode::DeleteContainer.code()),
-                    body,
-                    digest: None,
-                },
-                None,
-            ),
-            Err(e) => (
-                Txn {
-                    hdr: hdr(OpCode::Error.code()),
-                    body: TxnBody::Error(ErrorTxn { err: e.code() }),
-                    digest: None,
-                },
-                Some(e),
-            ),
-        }
+        ctx.finish(OpCode::DeleteContainer.code(), res)
     }
 
     fn create_ttl(
@@ -548,22 +530,7 @@ impl Prep {
         if reads > 0 {
             // MultiOperationRecord refuses to mix reads and writes while
             // deserializing; ZooKeeper answers MARSHALLINGERROR.
-            let e = ErrorCode::MarshallingError;
-            let hdr = TxnHeader {
-                client_id: ctx.session,
-                cxid: ctx.cxid,
-                zxid: ctx.zxid,
-                time: ctx.time,
-                r#type: OpCode::Error.code(),
-            };
-            return (
-                Txn {
-                    hdr,
-                    body: TxnBody::Error(ErrorTxn { err: e.code() }),
-                    digest: None,
-                },
-                Some(e),
-            );
+            return ctx.finish(OpCode::Multi.code(), Err(ErrorCode::MarshallingError));
         }
         // Save the change records the ops could touch, to roll back on failure.
         let mut saved: HashMap<String, Option<Change>> = HashMap::new();
@@ -628,20 +595,7 @@ impl Prep {
                 }
             }
         }
-        let hdr = TxnHeader {
-            client_id: ctx.session,
-            cxid: ctx.cxid,
-            zxid: ctx.zxid,
-            time: ctx.time,
-            r#type: OpCode::Multi.code(),
-        };
-        (
-            Txn {
-                hdr,
-                body: TxnBody::Multi(subs),
-                digest: None,
-            },
-            failure,
-        )
+        let (txn, _) = ctx.finish(OpCode::Multi.code(), Ok(TxnBody::Multi(subs)));
+        (txn, failure)
     }
 }

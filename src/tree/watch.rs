@@ -14,20 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Identifies a watcher: the server-side connection that registered it.
 pub type WatcherId = u64;
 
-/// `Watcher.Event.EventType` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(i32)]
-#[allow(missing_docs)]
-pub enum EventType {
-    None = -1,
-    NodeCreated = 1,
-    NodeDeleted = 2,
-    NodeDataChanged = 3,
-    NodeChildrenChanged = 4,
-    DataWatchRemoved = 5,
-    ChildWatchRemoved = 6,
-    PersistentWatchRemoved = 7,
-}
+pub use crate::proto::ops::EventType;
 
 /// `KeeperState.SyncConnected`, the state of every server-sent event.
 pub const STATE_SYNC_CONNECTED: i32 = 3;

@@ -37,23 +37,40 @@ impl Raw {
         Raw::resume(addr, 0, Bytes::from_static(&[0; 16])).expect("session established")
     }
 
+    /// A connect request with the usual fields.
+    pub fn connect_request(
+        time_out: i32,
+        last_zxid_seen: i64,
+        session_id: i64,
+        passwd: Bytes,
+    ) -> ConnectRequest {
+        ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen,
+            time_out,
+            session_id,
+            passwd: Some(passwd),
+        }
+    }
+
+    /// Opens a connection and sends `req` (with the readOnly byte), without
+    /// waiting for the answer.
+    pub fn send_connect(addr: &str, req: ConnectRequest) -> Raw {
+        let mut r = Raw::open(addr);
+        let mut body = BytesMut::new();
+        Connect {
+            req,
+            read_only: Some(false),
+        }
+        .encode(&mut body);
+        r.send_frame(&body);
+        r
+    }
+
     /// Opens a connection for `session_id` (0 = new); `None` if the server
     /// refused the session (timeout 0) or closed the connection.
     pub fn resume(addr: &str, session_id: i64, passwd: Bytes) -> Option<Raw> {
-        let mut r = Raw::open(addr);
-        let c = Connect {
-            req: ConnectRequest {
-                protocol_version: 0,
-                last_zxid_seen: 0,
-                time_out: 30000,
-                session_id,
-                passwd: Some(passwd),
-            },
-            read_only: Some(false),
-        };
-        let mut body = BytesMut::new();
-        c.encode(&mut body);
-        r.send_frame(&body);
+        let mut r = Raw::send_connect(addr, Raw::connect_request(30000, 0, session_id, passwd));
         let frame = r.read_frame()?;
         let (rsp, _) =
             ferrozk::proto::connect::decode_response(frame).expect("connect reply decodes");
@@ -65,8 +82,10 @@ impl Raw {
         Some(r)
     }
 
+    /// Writes bytes. A server that already closed the connection can make
+    /// this fail; the caller then sees the close when it reads.
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.sock.write_all(bytes).unwrap();
+        let _ = self.sock.write_all(bytes);
     }
 
     pub fn send_frame(&mut self, body: &[u8]) {
