@@ -172,3 +172,46 @@ fn garbage_handshake_closes_the_connection() {
         r.expect_closed(&format!("{kind:?} garbage handshake"));
     });
 }
+
+#[test]
+fn a_client_that_never_reads_its_replies_does_not_stall_others() {
+    each_server(|s, kind| {
+        let mut flood = Raw::session(&s.addr());
+        flood
+            .sock
+            .set_write_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let get = GetDataRequest {
+            path: "/witness".into(),
+            watch: false,
+        }
+        .to_bytes();
+        let mut frame = Vec::new();
+        for xid in 0..200 {
+            let mut f = bytes::BytesMut::new();
+            RequestHeader {
+                xid,
+                r#type: OpCode::GetData.code(),
+            }
+            .encode(&mut f);
+            f.extend_from_slice(&get);
+            frame.extend_from_slice(&(f.len() as i32).to_be_bytes());
+            frame.extend_from_slice(&f);
+        }
+        // Pipeline requests until the server stops reading (the write times
+        // out) or 100k are queued; never read a reply.
+        let mut sent = 0;
+        while sent < 100_000 {
+            if std::io::Write::write_all(&mut flood.sock, &frame).is_err() {
+                break;
+            }
+            sent += 200;
+        }
+        let mut other = Raw::session(&s.addr());
+        assert_eq!(
+            other.get_data(1, "/witness").0.err,
+            0,
+            "{kind:?}: others are served"
+        );
+    });
+}

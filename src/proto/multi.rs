@@ -5,10 +5,10 @@
 //! `MultiHeader{type=-1, done=true, err=-1}`.
 //!
 //! Response (`MultiResponse`): per op `MultiHeader{type, done=false, err}`
-//! + the result record (create: CreateResponse, create2/createTTL/
-//! createContainer: Create2Response, setData: SetDataResponse, delete and
-//! check: nothing, getChildren: GetChildrenResponse, getData:
-//! GetDataResponse, error: ErrorResponse), ended by
+//! followed by the result record (create: CreateResponse; create2,
+//! createTTL, createContainer: Create2Response; setData: SetDataResponse;
+//! delete and check: nothing; getChildren: GetChildrenResponse; getData:
+//! GetDataResponse; error: ErrorResponse), ended by
 //! `MultiHeader{-1, true, -1}`.
 
 use bytes::{Bytes, BytesMut};

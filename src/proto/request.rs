@@ -206,3 +206,32 @@ impl Request {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary bytes under any opcode decode or fail cleanly, never panic.
+        #[test]
+        fn decoding_arbitrary_bodies_never_panics(op in -20i32..120, body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Request::decode(op, &mut Bytes::from(body));
+        }
+
+        /// What decodes re-encodes to the same bytes (minus ignored trailing bytes).
+        #[test]
+        fn create_round_trips(path in "/[a-z]{1,8}(/[a-z]{1,8}){0,3}", data in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)), flags in 0i32..7) {
+            let req = Request::Create(OpCode::Create2, CreateRequest {
+                path,
+                data: data.map(Bytes::from),
+                acl: vec![crate::proto::records::data::ACL { perms: 31, id: crate::proto::records::data::Id { scheme: "world".into(), id: "anyone".into() } }],
+                flags,
+            });
+            let mut out = BytesMut::new();
+            req.encode(&mut out);
+            let back = Request::decode(req.opcode(), &mut out.freeze()).unwrap();
+            prop_assert_eq!(back, req);
+        }
+    }
+}

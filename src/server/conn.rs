@@ -10,9 +10,11 @@
 use std::net::SocketAddr;
 
 use bytes::{Buf, Bytes, BytesMut};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::core::{ConnId, CoreMsg, Out};
 use crate::proto::connect::Connect;
@@ -55,15 +57,32 @@ async fn read_frame(
     }
 }
 
-/// Drains the outbox into the socket until it is closed or says `Close`.
-async fn writer(mut sock: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>) {
+/// Requests a connection may have in flight (read but not yet answered on
+/// the socket). Past this the reader stops reading, so a client that
+/// pipelines without reading its replies is held back by TCP instead of
+/// growing the server's memory (ZooKeeper throttles with
+/// globalOutstandingLimit for the same reason).
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// Drains the outbox into the socket until it is closed or says `Close`,
+/// returning request slots to the reader as replies are written.
+async fn writer(
+    mut sock: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Out>,
+    slots: Arc<Semaphore>,
+) {
     let mut batch = BytesMut::new();
     'outer: while let Some(first) = rx.recv().await {
         let mut close = false;
+        let mut replies = 0;
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
                 Out::Frame(b) => batch.extend_from_slice(&b),
+                Out::Reply(b) => {
+                    batch.extend_from_slice(&b);
+                    replies += 1;
+                }
                 Out::Close => {
                     close = true;
                     break;
@@ -77,6 +96,7 @@ async fn writer(mut sock: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Unbound
             break 'outer;
         }
         batch.clear();
+        slots.add_permits(replies);
         if close {
             break;
         }
@@ -89,7 +109,7 @@ pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     conn: ConnId,
-    core: mpsc::UnboundedSender<CoreMsg>,
+    core: mpsc::Sender<CoreMsg>,
     max_buffer: usize,
 ) {
     let _ = stream.set_nodelay(true);
@@ -106,10 +126,12 @@ pub async fn serve(
     if let Ok(word) = std::str::from_utf8(&buf[..4]) {
         if super::fourlw::is_command(word) {
             let (tx, rx) = oneshot::channel();
-            let _ = core.send(CoreMsg::FourLetter {
-                cmd: word.to_string(),
-                reply: tx,
-            });
+            let _ = core
+                .send(CoreMsg::FourLetter {
+                    cmd: word.to_string(),
+                    reply: tx,
+                })
+                .await;
             if let Ok(text) = rx.await {
                 let mut wr = wr;
                 let _ = wr.write_all(text.as_bytes()).await;
@@ -135,7 +157,8 @@ pub async fn serve(
         }
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut write_task = tokio::spawn(writer(wr, rx));
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut write_task = tokio::spawn(writer(wr, rx, slots.clone()));
     if core
         .send(CoreMsg::Connect {
             conn,
@@ -143,6 +166,7 @@ pub async fn serve(
             peer,
             out: tx,
         })
+        .await
         .is_err()
     {
         return;
@@ -150,9 +174,12 @@ pub async fn serve(
     loop {
         // The writer finishing means the core closed this connection.
         let read = tokio::select! {
-            r = read_frame(&mut rd, &mut buf, max_buffer) => r,
+            r = async {
+                slots.acquire().await.expect("never closed").forget();
+                read_frame(&mut rd, &mut buf, max_buffer).await
+            } => r,
             _ = &mut write_task => {
-                let _ = core.send(CoreMsg::Closed { conn });
+                let _ = core.send(CoreMsg::Closed { conn }).await;
                 return;
             }
         };
@@ -171,6 +198,7 @@ pub async fn serve(
                         op,
                         body: frame,
                     })
+                    .await
                     .is_err()
                 {
                     break;
@@ -183,7 +211,7 @@ pub async fn serve(
             }
         }
     }
-    let _ = core.send(CoreMsg::Closed { conn });
+    let _ = core.send(CoreMsg::Closed { conn }).await;
     // The writer ends when the core drops this connection's outbox.
     let _ = write_task.await;
 }

@@ -37,8 +37,12 @@ pub type ConnId = u64;
 /// What the core sends a connection's writer.
 #[derive(Debug)]
 pub enum Out {
-    /// A complete frame (length prefix included).
+    /// A complete frame (length prefix included) that answers no request:
+    /// the handshake reply, a watch notification.
     Frame(Bytes),
+    /// The reply to a request; writing it frees one of the connection's
+    /// in-flight request slots.
+    Reply(Bytes),
     /// Flush what is queued, then close.
     Close,
 }
@@ -145,7 +149,7 @@ impl Core {
     }
 
     /// Runs until every sender is gone.
-    pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<CoreMsg>) {
+    pub async fn run(mut self, mut rx: mpsc::Receiver<CoreMsg>) {
         loop {
             let deadline = self.next_timer_ms();
             let sleep = tokio::time::sleep_until(
@@ -302,7 +306,7 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.sent += 1;
             self.stats.sent += 1;
-            let _ = c.out.send(Out::Frame(frame(&hdr, body)));
+            let _ = c.out.send(Out::Reply(frame(&hdr, body)));
         }
     }
 

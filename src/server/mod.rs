@@ -17,6 +17,10 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+/// Messages queued for the core before connection readers wait: bounds the
+/// memory of requests read but not yet processed.
+const CORE_QUEUE: usize = 16 * 1024;
+
 /// What the server needs to know, derived from the configuration.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -110,12 +114,14 @@ pub struct ServerHandle {
     /// The bound client address.
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    core: tokio::task::JoinHandle<()>,
 }
 
 impl ServerHandle {
     /// Stops accepting and drops the core.
     pub fn shutdown(self) {
         self.task.abort();
+        self.core.abort();
     }
 
     /// Waits for the server to end (it does not, unless aborted).
@@ -146,7 +152,7 @@ impl Drop for CnxnGuard {
 pub async fn start(opts: ServerOptions) -> std::io::Result<ServerHandle> {
     let listener = TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(CORE_QUEUE);
     let max_buffer = opts.max_buffer;
     let max_cnxns = opts.max_client_cnxns;
     let core = core::Core::new(opts);
@@ -185,8 +191,11 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<ServerHandle> {
             });
         }
     });
-    let _ = core_task;
-    Ok(ServerHandle { addr, task })
+    Ok(ServerHandle {
+        addr,
+        task,
+        core: core_task,
+    })
 }
 
 /// Serves until the process is killed.

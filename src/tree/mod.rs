@@ -15,4 +15,7 @@ pub mod read;
 pub mod txn;
 pub mod watch;
 
+#[cfg(test)]
+mod model_tests;
+
 pub use data_tree::{ApplyResult, DataTree, Notification};

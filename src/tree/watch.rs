@@ -122,10 +122,8 @@ impl WatchTable {
         let mut removed = Vec::new();
         for (&w, &mode) in watchers.iter() {
             match mode {
-                WatchMode::PersistentRecursive => {
-                    if event != EventType::NodeChildrenChanged {
-                        fired.insert(w);
-                    }
+                WatchMode::PersistentRecursive if event != EventType::NodeChildrenChanged => {
+                    fired.insert(w);
                 }
                 WatchMode::Persistent if exact => {
                     fired.insert(w);

@@ -276,7 +276,7 @@ impl Output {
     }
 
     pub fn success(&self) -> bool {
-        !self.timed_out && self.status.map_or(false, |s| s.success())
+        !self.timed_out && self.status.is_some_and(|s| s.success())
     }
 
     /// A readable account of the run, for panic messages.
