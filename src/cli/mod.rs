@@ -5,6 +5,7 @@
 //! subcommand. To add a subcommand: a new file here with its `Args` struct
 //! and a `run` function, a variant in [`Command`], and an arm in [`run`].
 
+pub mod check_config;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(serve::ServeArgs),
+    /// Load and validate the configuration, print the effective settings, exit.
+    CheckConfig(check_config::CheckConfigArgs),
 }
 
 /// Why the command failed; decides the exit status.
@@ -72,6 +75,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(_args) => {
             let config = load_config(cli.config.as_deref())?;
             serve::serve(config)?;
+        }
+        Command::CheckConfig(_args) => {
+            let config = load_config(cli.config.as_deref())?;
+            check_config::run(&config).map_err(CliError::Usage)?;
         }
     }
     Ok(())

@@ -1,0 +1,93 @@
+//! The `ferrozk` binary's configuration handling, as an operator meets it.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::run_with_timeout;
+
+fn ferrozk(args: &[&str]) -> common::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
+    cmd.args(args);
+    run_with_timeout(&mut cmd, Duration::from_secs(20))
+}
+
+#[test]
+fn a_bad_value_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoo.cfg");
+    std::fs::write(&cfg, "tickTime=abc\nclientPort=2181\n").unwrap();
+    let out = ferrozk(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.code(), Some(2), "{}", out.describe());
+    assert!(
+        out.stderr.contains("tickTime") && out.stderr.contains("abc"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn a_bad_toml_value_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ferrozk.toml");
+    std::fs::write(&cfg, "clientPort = 70000\n").unwrap();
+    let out = ferrozk(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.code(), Some(2), "{}", out.describe());
+    assert!(out.stderr.contains("clientPort"), "{}", out.describe());
+}
+
+#[test]
+fn a_missing_config_file_exits_2() {
+    let out = ferrozk(&["--config", "/nonexistent/zoo.cfg"]);
+    assert_eq!(out.code(), Some(2), "{}", out.describe());
+    assert!(
+        out.stderr.contains("/nonexistent/zoo.cfg"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn an_ensemble_config_is_refused_until_replication_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoo.cfg");
+    let text = format!(
+        "tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir={}\nclientPort=2181\n\
+         server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n",
+        dir.path().display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = ferrozk(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.code(), Some(1), "{}", out.describe());
+    assert!(out.stderr.contains("ensemble"), "{}", out.describe());
+}
+
+#[test]
+fn unknown_keys_warn_and_the_server_still_serves() {
+    let server = common::TestServer::start(common::ServerKind::Ferrozk, &[("someFutureKey", "1")]);
+    assert_eq!(server.four_letter("ruok"), "imok");
+    assert!(
+        server.log_tail().contains("someFutureKey"),
+        "the warning names the key"
+    );
+}
+
+#[test]
+fn the_example_configs_check_clean() {
+    for example in ["conf/zoo.cfg", "conf/ferrozk.toml"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(example);
+        let out = ferrozk(&["check-config", "--config", path.to_str().unwrap()]);
+        assert_eq!(out.code(), Some(0), "{example}: {}", out.describe());
+        assert!(
+            out.stdout.contains("configuration OK (standalone)"),
+            "{}",
+            out.describe()
+        );
+        assert!(
+            !out.stdout.contains("not used"),
+            "{example} has no unknown keys: {}",
+            out.describe()
+        );
+    }
+}
