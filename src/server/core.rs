@@ -17,17 +17,16 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::stats::Stats;
 use super::ServerOptions;
-use crate::proto::connect::{self, Connect};
+use crate::proto::connect::Connect;
 use crate::proto::jute::Jute;
 use crate::proto::records::data::Id;
-use crate::proto::records::proto::{ConnectResponse, ReplyHeader, WatcherEvent};
+use crate::proto::records::proto::{ReplyHeader, WatcherEvent};
 use crate::proto::response::Response;
 use crate::proto::{multi::MultiResult, ErrorCode, OpCode, Request};
-use crate::session::{self, SessionId, SessionTracker};
-use crate::tree::node::NodeKind;
+use crate::session::{SessionId, SessionTracker};
 use crate::tree::prep::{Prep, PrepCtx};
 use crate::tree::read::{self, ReadCtx};
-use crate::tree::txn::{Txn, TxnBody};
+use crate::tree::txn::Txn;
 use crate::tree::watch::STATE_SYNC_CONNECTED;
 use crate::tree::{ApplyResult, DataTree, Notification};
 
@@ -80,7 +79,7 @@ pub(crate) struct Conn {
     /// Auth ids in ZooKeeper's iteration order (see `java_order::auth_order`).
     pub(crate) auth: Vec<Id>,
     /// The same ids in the order they were added.
-    auth_inserted: Vec<Id>,
+    pub(super) auth_inserted: Vec<Id>,
     pub(crate) out: mpsc::UnboundedSender<Out>,
     pub(crate) peer: SocketAddr,
     pub(crate) received: u64,
@@ -92,18 +91,18 @@ pub(crate) struct Conn {
 pub struct Core {
     pub(crate) opts: ServerOptions,
     pub(crate) tree: DataTree,
-    prep: Prep,
+    pub(super) prep: Prep,
     pub(crate) sessions: SessionTracker,
     pub(crate) conns: HashMap<ConnId, Conn>,
     /// Which connection currently carries each session.
-    session_conn: HashMap<i64, ConnId>,
-    next_zxid: i64,
-    epoch: Instant,
+    pub(super) session_conn: HashMap<i64, ConnId>,
+    pub(super) next_zxid: i64,
+    pub(super) epoch: Instant,
     pub(crate) stats: Stats,
-    last_container_check_ms: u64,
+    pub(super) last_container_check_ms: u64,
 }
 
-fn wall_ms() -> i64 {
+pub(super) fn wall_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -144,7 +143,7 @@ impl Core {
         }
     }
 
-    fn now_ms(&self) -> u64 {
+    pub(super) fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
 
@@ -166,67 +165,7 @@ impl Core {
         }
     }
 
-    fn next_timer_ms(&self) -> u64 {
-        let containers = self.last_container_check_ms + self.opts.container_check_interval_ms;
-        match self.sessions.next_deadline() {
-            Some(d) => d.min(containers),
-            None => containers,
-        }
-    }
-
-    /// Expires sessions and reaps containers whose time has come.
-    fn on_timer(&mut self) {
-        let now = self.now_ms();
-        for id in self.sessions.expire(now) {
-            tracing::info!("expiring session 0x{:x}", id.0);
-            self.close_session(id.0, 0);
-            if let Some(&conn) = self.session_conn.get(&id.0) {
-                self.close_conn(conn);
-            }
-        }
-        if now >= self.last_container_check_ms + self.opts.container_check_interval_ms {
-            self.last_container_check_ms = now;
-            self.reap_containers();
-        }
-    }
-
-    /// ContainerManager: deletes empty containers that once had children and
-    /// expired TTL nodes, through ordinary deleteContainer transactions.
-    fn reap_containers(&mut self) {
-        let now = wall_ms();
-        let mut candidates = Vec::new();
-        for p in self.tree.containers() {
-            if let Some(n) = self.tree.get(p) {
-                if n.stat.cversion > 0 && n.children.is_empty() {
-                    candidates.push(p.clone());
-                }
-            }
-        }
-        for p in self.tree.ttls() {
-            if let Some(n) = self.tree.get(p) {
-                if let NodeKind::Ttl(ttl) = NodeKind::of(n.stat.ephemeral_owner, true) {
-                    if n.children.is_empty() && now - n.stat.mtime > ttl {
-                        candidates.push(p.clone());
-                    }
-                }
-            }
-        }
-        candidates.truncate(self.opts.container_max_per_minute as usize);
-        for p in candidates {
-            let zxid = self.take_zxid();
-            let ctx = PrepCtx {
-                session: 0,
-                cxid: 0,
-                zxid,
-                time: wall_ms(),
-                auth: &[],
-            };
-            let (txn, _) = self.prep.delete_container(&self.tree, &ctx, &p);
-            self.commit(&txn);
-        }
-    }
-
-    fn take_zxid(&mut self) -> i64 {
+    pub(super) fn take_zxid(&mut self) -> i64 {
         let z = self.next_zxid;
         self.next_zxid += 1;
         z
@@ -234,7 +173,7 @@ impl Core {
 
     /// Logs and applies an error transaction for a write that failed
     /// before prep could build one; returns its zxid.
-    fn commit_error(&mut self, session: i64, cxid: i32, err: ErrorCode) -> i64 {
+    pub(super) fn commit_error(&mut self, session: i64, cxid: i32, err: ErrorCode) -> i64 {
         let zxid = self.take_zxid();
         let ctx = PrepCtx {
             session,
@@ -251,7 +190,14 @@ impl Core {
     /// Answers a request that failed before it could be decoded or
     /// prepared. A write's failure is still an error transaction consuming a
     /// zxid, as in ZooKeeper, whose processors fail after assigning one.
-    fn fail_early(&mut self, conn: ConnId, session: i64, xid: i32, op: i32, err: ErrorCode) {
+    pub(super) fn fail_early(
+        &mut self,
+        conn: ConnId,
+        session: i64,
+        xid: i32,
+        op: i32,
+        err: ErrorCode,
+    ) {
         let zxid = if is_write_opcode(op) {
             self.commit_error(session, xid, err)
         } else {
@@ -269,7 +215,7 @@ impl Core {
     }
 
     /// Applies a transaction and delivers its notifications.
-    fn commit(&mut self, txn: &Txn) -> ApplyResult {
+    pub(super) fn commit(&mut self, txn: &Txn) -> ApplyResult {
         let mut notes = Vec::new();
         let rc = self.tree.apply(txn, &mut notes);
         self.prep.applied(txn.hdr.zxid);
@@ -277,7 +223,7 @@ impl Core {
         rc
     }
 
-    fn deliver(&mut self, notes: &[Notification]) {
+    pub(super) fn deliver(&mut self, notes: &[Notification]) {
         for n in notes {
             if let Some(c) = self.conns.get_mut(&n.watcher) {
                 let hdr = ReplyHeader {
@@ -302,7 +248,7 @@ impl Core {
         }
     }
 
-    fn send(&mut self, conn: ConnId, hdr: ReplyHeader, body: Option<&Response>) {
+    pub(super) fn send(&mut self, conn: ConnId, hdr: ReplyHeader, body: Option<&Response>) {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.sent += 1;
             self.stats.sent += 1;
@@ -310,7 +256,7 @@ impl Core {
         }
     }
 
-    fn close_conn(&mut self, conn: ConnId) {
+    pub(super) fn close_conn(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
             let _ = c.out.send(Out::Close);
             if self.session_conn.get(&c.session) == Some(&conn) {
@@ -343,109 +289,7 @@ impl Core {
         }
     }
 
-    fn on_connect(
-        &mut self,
-        conn: ConnId,
-        c: Connect,
-        peer: SocketAddr,
-        out: mpsc::UnboundedSender<Out>,
-    ) {
-        let req = &c.req;
-        if req.last_zxid_seen > self.tree.last_zxid {
-            tracing::info!(
-                %peer,
-                "refusing session: client has seen zxid 0x{:x}, our last zxid is 0x{:x}",
-                req.last_zxid_seen,
-                self.tree.last_zxid
-            );
-            let _ = out.send(Out::Close);
-            return;
-        }
-        let timeout = session::negotiate(
-            req.time_out,
-            self.opts.min_session_timeout_ms,
-            self.opts.max_session_timeout_ms,
-        );
-        let now = self.now_ms();
-        let (session, valid) = if req.session_id == 0 {
-            let id = self.sessions.create(timeout, now);
-            // createSession is a transaction: it consumes a zxid.
-            let zxid = self.take_zxid();
-            let ctx = PrepCtx {
-                session: id.0,
-                cxid: 0,
-                zxid,
-                time: wall_ms(),
-                auth: &[],
-            };
-            let body = crate::proto::records::txn::CreateSessionTxn {
-                time_out: timeout as i32,
-            };
-            let (txn, _) = ctx.finish(
-                OpCode::CreateSession.code(),
-                Ok(TxnBody::CreateSession(body)),
-            );
-            self.commit(&txn);
-            (id.0, true)
-        } else {
-            let id = req.session_id;
-            let pw_ok = req.passwd.as_deref() == Some(&session::password(id)[..]);
-            let live = pw_ok && self.sessions.touch(SessionId(id), now);
-            (id, live)
-        };
-        let read_only_reply = c.read_only.map(|_| false);
-        let mut body = BytesMut::new();
-        body.put_i32(0);
-        let rsp = if valid {
-            ConnectResponse {
-                protocol_version: 0,
-                time_out: timeout as i32,
-                session_id: session,
-                passwd: Some(Bytes::copy_from_slice(&session::password(session))),
-            }
-        } else {
-            ConnectResponse {
-                protocol_version: 0,
-                time_out: 0,
-                session_id: 0,
-                passwd: Some(Bytes::from_static(&[0; 16])),
-            }
-        };
-        connect::encode_response(&rsp, read_only_reply, &mut body);
-        let len = (body.len() - 4) as i32;
-        body[..4].copy_from_slice(&len.to_be_bytes());
-        let _ = out.send(Out::Frame(body.freeze()));
-        if !valid {
-            let _ = out.send(Out::Close);
-            return;
-        }
-        // A reconnect moves the session: its old connection is closed.
-        if let Some(old) = self.session_conn.insert(session, conn) {
-            if old != conn {
-                self.close_conn(old);
-                self.session_conn.insert(session, conn);
-            }
-        }
-        let auth_inserted = vec![Id {
-            scheme: "ip".into(),
-            id: peer.ip().to_string(),
-        }];
-        self.conns.insert(
-            conn,
-            Conn {
-                session,
-                auth: auth_inserted.clone(),
-                auth_inserted,
-                out,
-                peer,
-                received: 1,
-                sent: 1,
-                timeout_ms: timeout,
-            },
-        );
-    }
-
-    fn on_request(&mut self, conn: ConnId, xid: i32, op: i32, mut body: Bytes) {
+    pub(super) fn on_request(&mut self, conn: ConnId, xid: i32, op: i32, mut body: Bytes) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -597,7 +441,7 @@ impl Core {
         self.stats.record_latency(started.elapsed());
     }
 
-    fn write(&mut self, conn: ConnId, session: i64, xid: i32, req: &Request) {
+    pub(super) fn write(&mut self, conn: ConnId, session: i64, xid: i32, req: &Request) {
         let zxid = self.take_zxid();
         let ctx = PrepCtx {
             session,
@@ -639,23 +483,6 @@ impl Core {
         } else {
             self.send(conn, hdr(0), Some(&rsp));
         }
-    }
-
-    /// Closes a session: deletes its ephemerals through a closeSession
-    /// transaction. The caller closes the connection.
-    fn close_session(&mut self, session: i64, cxid: i32) {
-        self.sessions.set_closing(SessionId(session));
-        let zxid = self.take_zxid();
-        let ctx = PrepCtx {
-            session,
-            cxid,
-            zxid,
-            time: wall_ms(),
-            auth: &[],
-        };
-        let (txn, _) = self.prep.prep(&self.tree, &ctx, &Request::CloseSession);
-        self.commit(&txn);
-        self.sessions.remove(SessionId(session));
     }
 }
 

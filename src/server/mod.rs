@@ -6,6 +6,7 @@
 pub mod conn;
 pub mod core;
 pub mod fourlw;
+mod lifecycle;
 pub mod stats;
 
 use std::collections::HashMap;
