@@ -15,6 +15,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::sync::{mpsc, oneshot};
 
+use super::pipeline::{Queued, Then, WriteKind};
 use super::stats::Stats;
 use super::ServerOptions;
 use crate::proto::connect::Connect;
@@ -100,6 +101,12 @@ pub struct Core {
     pub(super) epoch: Instant,
     pub(crate) stats: Stats,
     pub(super) last_container_check_ms: u64,
+    /// Transactions waiting to be durable, and sessions waiting on them.
+    pub(super) pipeline: super::pipeline::Pipeline,
+    /// Group-commit counters of the log thread.
+    pub(crate) sync_stats: std::sync::Arc<super::durability::SyncStats>,
+    /// Durability reports from the log thread.
+    durable_rx: Option<mpsc::UnboundedReceiver<i64>>,
 }
 
 pub(super) fn wall_ms() -> i64 {
@@ -140,7 +147,20 @@ impl Core {
             epoch,
             stats: Stats::default(),
             last_container_check_ms: 0,
+            pipeline: Default::default(),
+            sync_stats: Default::default(),
+            durable_rx: None,
         }
+    }
+
+    /// Sends every transaction through a transaction log before applying
+    /// it (without this the core runs in memory).
+    pub fn with_log(mut self, sink: Box<dyn super::durability::TxnSink>) -> Core {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let log = super::durability::spawn(sink, tx, self.sync_stats.clone());
+        self.pipeline.log = Some(log);
+        self.durable_rx = Some(rx);
+        self
     }
 
     pub(super) fn now_ms(&self) -> u64 {
@@ -154,11 +174,18 @@ impl Core {
             let sleep = tokio::time::sleep_until(
                 (self.epoch + std::time::Duration::from_millis(deadline)).into(),
             );
+            let durable = async {
+                match self.durable_rx.as_mut() {
+                    Some(d) => d.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 msg = rx.recv() => match msg {
                     Some(m) => self.handle(m),
                     None => return,
                 },
+                Some(zxid) = durable => self.on_durable(zxid),
                 _ = sleep => {}
             }
             self.on_timer();
@@ -169,22 +196,6 @@ impl Core {
         let z = self.next_zxid;
         self.next_zxid += 1;
         z
-    }
-
-    /// Logs and applies an error transaction for a write that failed
-    /// before prep could build one; returns its zxid.
-    pub(super) fn commit_error(&mut self, session: i64, cxid: i32, err: ErrorCode) -> i64 {
-        let zxid = self.take_zxid();
-        let ctx = PrepCtx {
-            session,
-            cxid,
-            zxid,
-            time: wall_ms(),
-            auth: &[],
-        };
-        let (txn, _) = ctx.finish(OpCode::Error.code(), Err(err));
-        self.commit(&txn);
-        zxid
     }
 
     /// Answers a request that failed before it could be decoded or
@@ -198,20 +209,29 @@ impl Core {
         op: i32,
         err: ErrorCode,
     ) {
-        let zxid = if is_write_opcode(op) {
-            self.commit_error(session, xid, err)
-        } else {
-            self.tree.last_zxid
-        };
-        self.send(
-            conn,
-            ReplyHeader {
-                xid,
+        if is_write_opcode(op) {
+            let zxid = self.take_zxid();
+            let ctx = PrepCtx {
+                session,
+                cxid: xid,
                 zxid,
-                err: err.code(),
-            },
-            None,
-        );
+                time: wall_ms(),
+                auth: &[],
+            };
+            let (txn, _) = ctx.finish(OpCode::Error.code(), Err(err));
+            self.submit(txn, Then::Error { conn, xid, err });
+        } else {
+            let zxid = self.tree.last_zxid;
+            self.send(
+                conn,
+                ReplyHeader {
+                    xid,
+                    zxid,
+                    err: err.code(),
+                },
+                None,
+            );
+        }
     }
 
     /// Applies a transaction and delivers its notifications.
@@ -289,13 +309,37 @@ impl Core {
         }
     }
 
-    pub(super) fn on_request(&mut self, conn: ConnId, xid: i32, op: i32, mut body: Bytes) {
+    pub(super) fn on_request(&mut self, conn: ConnId, xid: i32, op: i32, body: Bytes) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.received += 1;
         self.stats.received += 1;
         let session = c.session;
+        if self.must_wait(session, is_write_opcode(op)) {
+            self.queue(
+                session,
+                Queued {
+                    conn,
+                    xid,
+                    op,
+                    body,
+                },
+            );
+            return;
+        }
+        self.process(conn, session, xid, op, body);
+    }
+
+    /// Serves a request whose turn has come.
+    pub(super) fn process(
+        &mut self,
+        conn: ConnId,
+        session: i64,
+        xid: i32,
+        op: i32,
+        mut body: Bytes,
+    ) {
         let now = self.now_ms();
         let started = Instant::now();
         let last = self.tree.last_zxid;
@@ -395,14 +439,8 @@ impl Core {
                 self.close_conn(conn);
             }
             Request::CloseSession => {
-                self.close_session(session, xid);
-                let hdr = ReplyHeader {
-                    xid,
-                    zxid: self.tree.last_zxid,
-                    err: 0,
-                };
-                self.send(conn, hdr, None);
-                self.close_conn(conn);
+                let txn = self.close_session_txn(session, xid);
+                self.submit(txn, Then::ClientClosed { conn, xid });
             }
             req if req.is_write() => self.write(conn, session, xid, &req),
             req => {
@@ -451,38 +489,15 @@ impl Core {
             auth: &self.conns[&conn].auth,
         };
         let (txn, failure) = self.prep.prep(&self.tree, &ctx, req);
-        let rc = self.commit(&txn);
-        let hdr = |err: i32| ReplyHeader { xid, zxid, err };
-        if let Some(e) = failure {
-            // A multi's per-op failures travel in its results; a multi that
-            // failed as a whole (undecodable) is an error reply.
-            if !matches!(txn.body, crate::tree::txn::TxnBody::Multi(_)) {
-                self.send(conn, hdr(e.code()), None);
-                return;
-            }
-        }
-        let rsp = match req {
-            Request::Create(OpCode::Create, _) => {
-                Response::Create(crate::proto::records::proto::CreateResponse { path: rc.path })
-            }
-            Request::Create(..) | Request::CreateTtl(_) => {
-                Response::Create2(crate::proto::records::proto::Create2Response {
-                    path: rc.path,
-                    stat: rc.stat.unwrap_or_default(),
-                })
-            }
-            Request::Delete(_) => Response::Empty,
-            Request::SetData(_) | Request::SetAcl(_) | Request::Check(_) => {
-                Response::Stat(rc.stat.unwrap_or_default())
-            }
-            Request::Multi(_) => Response::Multi(rc.multi.into_iter().map(multi_result).collect()),
-            other => unreachable!("not a write: {other:?}"),
-        };
-        if rc.err != 0 && !matches!(req, Request::Multi(_)) {
-            self.send(conn, hdr(rc.err), None);
-        } else {
-            self.send(conn, hdr(0), Some(&rsp));
-        }
+        self.submit(
+            txn,
+            Then::Reply {
+                conn,
+                xid,
+                kind: WriteKind::of(req),
+                failure,
+            },
+        );
     }
 }
 
@@ -512,7 +527,7 @@ fn null_path_error(op: i32, body: &Bytes) -> Option<ErrorCode> {
 }
 
 /// Opcodes whose requests become transactions.
-fn is_write_opcode(op: i32) -> bool {
+pub(super) fn is_write_opcode(op: i32) -> bool {
     matches!(
         OpCode::from_i32(op),
         Some(
@@ -530,7 +545,7 @@ fn is_write_opcode(op: i32) -> bool {
     )
 }
 
-fn multi_result(r: ApplyResult) -> MultiResult {
+pub(super) fn multi_result(r: ApplyResult) -> MultiResult {
     if r.op == OpCode::Error.code() {
         return MultiResult::Error(r.err);
     }

@@ -9,6 +9,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use tokio::sync::mpsc;
 
 use super::core::{wall_ms, Conn, ConnId, Core, Out};
+use super::pipeline::Then;
 use crate::proto::connect::{self, Connect};
 use crate::proto::records::data::Id;
 use crate::proto::records::proto::ConnectResponse;
@@ -16,7 +17,7 @@ use crate::proto::{OpCode, Request};
 use crate::session::{self, SessionId};
 use crate::tree::node::NodeKind;
 use crate::tree::prep::PrepCtx;
-use crate::tree::txn::TxnBody;
+use crate::tree::txn::{Txn, TxnBody};
 
 impl Core {
     pub(super) fn next_timer_ms(&self) -> u64 {
@@ -32,10 +33,8 @@ impl Core {
         let now = self.now_ms();
         for id in self.sessions.expire(now) {
             tracing::info!("expiring session 0x{:x}", id.0);
-            self.close_session(id.0, 0);
-            if let Some(&conn) = self.session_conn.get(&id.0) {
-                self.close_conn(conn);
-            }
+            let txn = self.close_session_txn(id.0, 0);
+            self.submit(txn, Then::Expired);
         }
         if now >= self.last_container_check_ms + self.opts.container_check_interval_ms {
             self.last_container_check_ms = now;
@@ -75,7 +74,7 @@ impl Core {
                 auth: &[],
             };
             let (txn, _) = self.prep.delete_container(&self.tree, &ctx, &p);
-            self.commit(&txn);
+            self.submit(txn, Then::Nothing);
         }
     }
 
@@ -103,12 +102,29 @@ impl Core {
             self.opts.max_session_timeout_ms,
         );
         let now = self.now_ms();
-        let (session, valid) = if req.session_id == 0 {
-            let id = self.sessions.create(timeout, now);
-            // createSession is a transaction: it consumes a zxid.
+        let auth_inserted = vec![Id {
+            scheme: "ip".into(),
+            id: peer.ip().to_string(),
+        }];
+        let conn_state = |session| Conn {
+            session,
+            auth: auth_inserted.clone(),
+            auth_inserted: auth_inserted.clone(),
+            out: out.clone(),
+            peer,
+            received: 1,
+            sent: 0,
+            timeout_ms: timeout,
+        };
+        if req.session_id == 0 {
+            // createSession is a transaction: the client hears back once it
+            // is durable (and it consumes a zxid).
+            let id = self.sessions.create(timeout, now).0;
+            self.conns.insert(conn, conn_state(id));
+            self.session_conn.insert(id, conn);
             let zxid = self.take_zxid();
             let ctx = PrepCtx {
-                session: id.0,
+                session: id,
                 cxid: 0,
                 zxid,
                 time: wall_ms(),
@@ -121,69 +137,68 @@ impl Core {
                 OpCode::CreateSession.code(),
                 Ok(TxnBody::CreateSession(body)),
             );
-            self.commit(&txn);
-            (id.0, true)
-        } else {
-            let id = req.session_id;
-            let pw_ok = req.passwd.as_deref() == Some(&session::password(id)[..]);
-            let live = pw_ok && self.sessions.touch(SessionId(id), now);
-            (id, live)
-        };
-        let read_only_reply = c.read_only.map(|_| false);
-        let mut body = BytesMut::new();
-        body.put_i32(0);
-        let rsp = if valid {
-            ConnectResponse {
-                protocol_version: 0,
-                time_out: timeout as i32,
-                session_id: session,
-                passwd: Some(Bytes::copy_from_slice(&session::password(session))),
-            }
-        } else {
-            ConnectResponse {
+            self.submit(
+                txn,
+                Then::Connected {
+                    conn,
+                    timeout_ms: timeout,
+                    read_only: c.read_only.map(|_| false),
+                },
+            );
+            return;
+        }
+        let id = req.session_id;
+        let pw_ok = req.passwd.as_deref() == Some(&session::password(id)[..]);
+        if !(pw_ok && self.sessions.touch(SessionId(id), now)) {
+            // Wrong password, unknown or expired: ZooKeeper answers with a
+            // zero timeout and closes.
+            let rsp = ConnectResponse {
                 protocol_version: 0,
                 time_out: 0,
                 session_id: 0,
                 passwd: Some(Bytes::from_static(&[0; 16])),
-            }
-        };
-        connect::encode_response(&rsp, read_only_reply, &mut body);
-        let len = (body.len() - 4) as i32;
-        body[..4].copy_from_slice(&len.to_be_bytes());
-        let _ = out.send(Out::Frame(body.freeze()));
-        if !valid {
+            };
+            let _ = out.send(Out::Frame(handshake_frame(
+                &rsp,
+                c.read_only.map(|_| false),
+            )));
             let _ = out.send(Out::Close);
             return;
         }
         // A reconnect moves the session: its old connection is closed.
-        if let Some(old) = self.session_conn.insert(session, conn) {
+        if let Some(old) = self.session_conn.insert(id, conn) {
             if old != conn {
                 self.close_conn(old);
-                self.session_conn.insert(session, conn);
+                self.session_conn.insert(id, conn);
             }
         }
-        let auth_inserted = vec![Id {
-            scheme: "ip".into(),
-            id: peer.ip().to_string(),
-        }];
-        self.conns.insert(
-            conn,
-            Conn {
-                session,
-                auth: auth_inserted.clone(),
-                auth_inserted,
-                out,
-                peer,
-                received: 1,
-                sent: 1,
-                timeout_ms: timeout,
-            },
-        );
+        self.conns.insert(conn, conn_state(id));
+        self.complete_handshake(conn, id, timeout, c.read_only.map(|_| false));
     }
 
-    /// Closes a session: deletes its ephemerals through a closeSession
-    /// transaction. The caller closes the connection.
-    pub(super) fn close_session(&mut self, session: i64, cxid: i32) {
+    /// Sends a valid handshake reply on `conn`.
+    pub(super) fn complete_handshake(
+        &mut self,
+        conn: ConnId,
+        session: i64,
+        timeout_ms: u32,
+        read_only: Option<bool>,
+    ) {
+        let rsp = ConnectResponse {
+            protocol_version: 0,
+            time_out: timeout_ms as i32,
+            session_id: session,
+            passwd: Some(Bytes::copy_from_slice(&session::password(session))),
+        };
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.sent += 1;
+            let _ = c.out.send(Out::Frame(handshake_frame(&rsp, read_only)));
+        }
+    }
+
+    /// The closeSession transaction of a session (deleting its ephemerals
+    /// when applied); marks the session closing so it cannot be touched.
+    pub(super) fn close_session_txn(&mut self, session: i64, cxid: i32) -> Txn {
         self.sessions.set_closing(SessionId(session));
         let zxid = self.take_zxid();
         let ctx = PrepCtx {
@@ -193,8 +208,16 @@ impl Core {
             time: wall_ms(),
             auth: &[],
         };
-        let (txn, _) = self.prep.prep(&self.tree, &ctx, &Request::CloseSession);
-        self.commit(&txn);
-        self.sessions.remove(SessionId(session));
+        self.prep.prep(&self.tree, &ctx, &Request::CloseSession).0
     }
+}
+
+/// The handshake reply as one frame (readOnly byte only for clients that sent one).
+fn handshake_frame(rsp: &ConnectResponse, read_only: Option<bool>) -> Bytes {
+    let mut body = BytesMut::new();
+    body.put_i32(0);
+    connect::encode_response(rsp, read_only, &mut body);
+    let len = (body.len() - 4) as i32;
+    body[..4].copy_from_slice(&len.to_be_bytes());
+    body.freeze()
 }

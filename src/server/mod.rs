@@ -5,8 +5,10 @@
 
 pub mod conn;
 pub mod core;
+pub mod durability;
 pub mod fourlw;
 mod lifecycle;
+mod pipeline;
 pub mod stats;
 
 use std::collections::HashMap;
