@@ -105,8 +105,8 @@ pub struct Core {
     pub(super) pipeline: super::pipeline::Pipeline,
     /// Group-commit counters of the log thread.
     pub(crate) sync_stats: std::sync::Arc<super::durability::SyncStats>,
-    /// Durability reports from the log thread.
-    durable_rx: Option<mpsc::UnboundedReceiver<i64>>,
+    /// Reports from the log thread.
+    durable_rx: Option<mpsc::UnboundedReceiver<super::durability::LogEvent>>,
 }
 
 pub(super) fn wall_ms() -> i64 {
@@ -157,10 +157,16 @@ impl Core {
     /// it (without this the core runs in memory).
     pub fn with_log(mut self, sink: Box<dyn super::durability::TxnSink>) -> Core {
         let (tx, rx) = mpsc::unbounded_channel();
-        let log = super::durability::spawn(sink, tx, self.sync_stats.clone());
+        let snap_count = u64::from(self.opts.snap_count);
+        let log = super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
         self.pipeline.log = Some(log);
         self.durable_rx = Some(rx);
         self
+    }
+
+    /// The log rolled; snapshots arrive with the storage layer.
+    pub(super) fn snapshot_due(&mut self) {
+        tracing::debug!("log rolled at zxid 0x{:x}", self.tree.last_zxid);
     }
 
     pub(super) fn now_ms(&self) -> u64 {
@@ -185,7 +191,10 @@ impl Core {
                     Some(m) => self.handle(m),
                     None => return,
                 },
-                Some(zxid) = durable => self.on_durable(zxid),
+                Some(event) = durable => match event {
+                    super::durability::LogEvent::Durable(zxid) => self.on_durable(zxid),
+                    super::durability::LogEvent::SnapshotDue => self.snapshot_due(),
+                },
                 _ = sleep => {}
             }
             self.on_timer();

@@ -5,6 +5,12 @@
 //! transaction that queued up meanwhile (while the previous fsync ran),
 //! appends them all and syncs once. So under load one fsync covers many
 //! transactions, and under light load a lone write is synced at once.
+//!
+//! Every `snapCount/2 + random(snapCount/2)` transactions (ZooKeeper's
+//! randomised roll, so that servers of an ensemble do not snapshot at the
+//! same moment) the thread starts a new log file and asks the core for a
+//! snapshot.
+//!
 //! A storage failure stops the process: acknowledging a write that may not
 //! be on disk is the one thing the server must never do.
 
@@ -21,6 +27,17 @@ pub trait TxnSink: Send + 'static {
     fn append(&mut self, txn: &Txn) -> Result<(), String>;
     /// Writes what is buffered and makes it durable.
     fn sync(&mut self) -> Result<(), String>;
+    /// Makes the next append start a new log file.
+    fn roll(&mut self) -> Result<(), String>;
+}
+
+/// What the log thread tells the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogEvent {
+    /// Every transaction up to this zxid is durable.
+    Durable(i64),
+    /// The log rolled: time for a snapshot.
+    SnapshotDue,
 }
 
 /// Counters of the log thread (for `mntr` and the benchmark).
@@ -36,15 +53,64 @@ pub struct SyncStats {
 /// first one in a huge burst.
 const MAX_GROUP: usize = 10_000;
 
+/// When to roll the log and snapshot: after `snap_count / 2 + r` appended
+/// transactions, `r` drawn anew in `[0, snap_count / 2)` each time.
+struct RollPolicy {
+    snap_count: u64,
+    since_roll: u64,
+    threshold: u64,
+    seed: u64,
+}
+
+impl RollPolicy {
+    fn new(snap_count: u64, seed: u64) -> RollPolicy {
+        let mut p = RollPolicy {
+            snap_count: snap_count.max(2),
+            since_roll: 0,
+            threshold: 0,
+            seed: seed | 1,
+        };
+        p.draw();
+        p
+    }
+
+    fn draw(&mut self) {
+        // xorshift64: the only randomness needed is "not the same as the
+        // other servers", so no RNG crate.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let half = self.snap_count / 2;
+        self.threshold = half + self.seed % half.max(1);
+        self.since_roll = 0;
+    }
+
+    /// Counts one transaction; true when the log should roll now.
+    fn count(&mut self) -> bool {
+        self.since_roll += 1;
+        if self.since_roll > self.threshold {
+            self.draw();
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Starts the log thread. Transactions sent to the returned channel are
 /// made durable in order; after each group the zxid of its last
-/// transaction is sent on `durable`.
+/// transaction is reported on `events`.
 pub fn spawn(
     mut sink: Box<dyn TxnSink>,
-    durable: mpsc::UnboundedSender<i64>,
+    events: mpsc::UnboundedSender<LogEvent>,
     stats: Arc<SyncStats>,
+    snap_count: u64,
 ) -> std_mpsc::Sender<Txn> {
     let (tx, rx) = std_mpsc::channel::<Txn>();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut policy = RollPolicy::new(snap_count, seed);
     std::thread::Builder::new()
         .name("ferrozk-log".into())
         .spawn(move || {
@@ -53,20 +119,27 @@ pub fn spawn(
                 eprintln!("ferrozk: transaction log {what} failed: {e}");
                 std::process::exit(1);
             };
+            let mut append = |txn: &Txn, sink: &mut Box<dyn TxnSink>| {
+                if policy.count() {
+                    if let Err(e) = sink.roll() {
+                        fail("roll", e);
+                    }
+                    let _ = events.send(LogEvent::SnapshotDue);
+                }
+                if let Err(e) = sink.append(txn) {
+                    fail("append", e);
+                }
+            };
             while let Ok(first) = rx.recv() {
                 let mut last = first.hdr.zxid;
                 let mut count = 1u64;
-                if let Err(e) = sink.append(&first) {
-                    fail("append", e);
-                }
+                append(&first, &mut sink);
                 while (count as usize) < MAX_GROUP {
                     match rx.try_recv() {
                         Ok(txn) => {
                             last = txn.hdr.zxid;
                             count += 1;
-                            if let Err(e) = sink.append(&txn) {
-                                fail("append", e);
-                            }
+                            append(&txn, &mut sink);
                         }
                         Err(_) => break,
                     }
@@ -76,11 +149,33 @@ pub fn spawn(
                 }
                 stats.syncs.fetch_add(1, Ordering::Relaxed);
                 stats.txns.fetch_add(count, Ordering::Relaxed);
-                if durable.send(last).is_err() {
+                if events.send(LogEvent::Durable(last)).is_err() {
                     return;
                 }
             }
         })
         .expect("spawn the log thread");
     tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rolls_between_half_and_all_of_snap_count() {
+        let mut p = RollPolicy::new(100, 42);
+        let mut gaps = Vec::new();
+        let mut n = 0;
+        for _ in 0..10_000 {
+            n += 1;
+            if p.count() {
+                gaps.push(n);
+                n = 0;
+            }
+        }
+        assert!(gaps.len() > 50);
+        assert!(gaps.iter().all(|&g| (51..=101).contains(&g)), "{gaps:?}");
+        assert!(gaps.iter().any(|&g| g != gaps[0]), "randomised");
+    }
 }

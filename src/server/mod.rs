@@ -57,6 +57,8 @@ pub struct ServerOptions {
     pub four_letter_words: crate::config::FourLetterWords,
     /// This server's id (session id prefix).
     pub server_id: u64,
+    /// snapCount: transactions between snapshots (randomised).
+    pub snap_count: u32,
 }
 
 impl Default for ServerOptions {
@@ -77,6 +79,7 @@ impl Default for ServerOptions {
             reconfig_enabled: false,
             four_letter_words: Default::default(),
             server_id: 1,
+            snap_count: 100_000,
         }
     }
 }
@@ -108,6 +111,7 @@ impl ServerOptions {
             reconfig_enabled: c.reconfig_enabled,
             four_letter_words: c.four_letter_words.clone(),
             server_id: 1,
+            snap_count: c.snap_count,
         })
     }
 }

@@ -95,7 +95,10 @@ pub struct TestServer {
     kind: ServerKind,
     port: u16,
     child: Child,
-    dir: tempfile::TempDir,
+    /// The directory holding zoo.cfg, the log and `data/`.
+    root: PathBuf,
+    /// Set when the server owns its directory (deleted on drop).
+    _owned: Option<tempfile::TempDir>,
     log: PathBuf,
 }
 
@@ -104,15 +107,24 @@ impl TestServer {
     /// server and wait until it answers `ruok` with `imok`. Panics, showing
     /// the server's log, if it exits or does not become ready in time.
     pub fn start(kind: ServerKind, extra: &[(&str, &str)]) -> TestServer {
-        if kind == ServerKind::Apache {
-            require_file(ZK_JAR, "Debian package zookeeper / libzookeeper-java");
-            require_tool("java", &["-version"]);
-        }
         let dir = tempfile::Builder::new()
             .prefix(&format!("ferrozk-test-{}-", kind.name()))
             .tempdir()
             .expect("temp dir");
-        let data_dir = dir.path().join("data");
+        let root = dir.path().to_path_buf();
+        let mut server = TestServer::start_in(kind, extra, &root);
+        server._owned = Some(dir);
+        server
+    }
+
+    /// Like [`start`](Self::start), but in a directory the caller keeps, so
+    /// a later server can start on the same `data/` (restart, crash tests).
+    pub fn start_in(kind: ServerKind, extra: &[(&str, &str)], root: &Path) -> TestServer {
+        if kind == ServerKind::Apache {
+            require_file(ZK_JAR, "Debian package zookeeper / libzookeeper-java");
+            require_tool("java", &["-version"]);
+        }
+        let data_dir = root.join("data");
         fs::create_dir_all(&data_dir).unwrap();
         let port = free_port();
 
@@ -131,12 +143,16 @@ impl TestServer {
                 None => cfg.push((k.to_string(), v.to_string())),
             }
         }
-        let cfg_path = dir.path().join("zoo.cfg");
+        let cfg_path = root.join("zoo.cfg");
         let text: String = cfg.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         fs::write(&cfg_path, text).unwrap();
 
-        let log = dir.path().join("server.log");
-        let log_file = fs::File::create(&log).unwrap();
+        let log = root.join("server.log");
+        let log_file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let mut cmd = match kind {
             ServerKind::Ferrozk => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
@@ -158,7 +174,7 @@ impl TestServer {
                 c
             }
         };
-        cmd.current_dir(dir.path())
+        cmd.current_dir(root)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file);
@@ -169,7 +185,8 @@ impl TestServer {
             kind,
             port,
             child,
-            dir,
+            root: root.to_path_buf(),
+            _owned: None,
             log,
         };
         server.wait_ready();
@@ -225,7 +242,7 @@ impl TestServer {
     }
 
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// Send a four-letter word and return the whole answer.
