@@ -103,6 +103,10 @@ pub struct Core {
     pub(super) last_container_check_ms: u64,
     /// Transactions waiting to be durable, and sessions waiting on them.
     pub(super) pipeline: super::pipeline::Pipeline,
+    /// The snapshot being written, if any.
+    pub(super) snapshot: Option<super::snapshot::SnapshotJob>,
+    /// Where snapshots go (none when running in memory).
+    pub(super) snapshots: Option<Box<dyn super::snapshot::SnapshotFactory>>,
     /// Group-commit counters of the log thread.
     pub(crate) sync_stats: std::sync::Arc<super::durability::SyncStats>,
     /// Reports from the log thread.
@@ -149,6 +153,8 @@ impl Core {
             last_container_check_ms: 0,
             pipeline: Default::default(),
             sync_stats: Default::default(),
+            snapshot: None,
+            snapshots: None,
             durable_rx: None,
         }
     }
@@ -164,9 +170,15 @@ impl Core {
         self
     }
 
-    /// The log rolled; snapshots arrive with the storage layer.
+    /// The log rolled: take a snapshot.
     pub(super) fn snapshot_due(&mut self) {
-        tracing::debug!("log rolled at zxid 0x{:x}", self.tree.last_zxid);
+        self.start_snapshot();
+    }
+
+    /// Writes snapshots through `factory` when the log rolls.
+    pub fn with_snapshots(mut self, factory: Box<dyn super::snapshot::SnapshotFactory>) -> Core {
+        self.snapshots = Some(factory);
+        self
     }
 
     pub(super) fn now_ms(&self) -> u64 {
@@ -186,9 +198,17 @@ impl Core {
                     None => std::future::pending().await,
                 }
             };
+            let snapshotting = self.snapshot.is_some();
+            // Snapshot work per loop: a little after each message, a chunk
+            // when idle, so requests never wait long behind it.
+            let mut snapshot_budget = super::snapshot::CHUNK;
             tokio::select! {
+                biased;
                 msg = rx.recv() => match msg {
-                    Some(m) => self.handle(m),
+                    Some(m) => {
+                        self.handle(m);
+                        snapshot_budget = 32;
+                    }
                     None => return,
                 },
                 Some(event) = durable => match event {
@@ -196,6 +216,11 @@ impl Core {
                     super::durability::LogEvent::SnapshotDue => self.snapshot_due(),
                 },
                 _ = sleep => {}
+                // Idle with a snapshot in progress: keep writing it.
+                _ = std::future::ready(()), if snapshotting => {}
+            }
+            if snapshotting {
+                self.advance_snapshot(snapshot_budget);
             }
             self.on_timer();
         }

@@ -9,6 +9,7 @@ pub mod durability;
 pub mod fourlw;
 mod lifecycle;
 mod pipeline;
+pub mod snapshot;
 pub mod stats;
 
 use std::collections::HashMap;

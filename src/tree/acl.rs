@@ -279,6 +279,14 @@ impl AclCache {
         }
     }
 
+    /// The id → list map, as snapshots store it.
+    pub fn map(&self) -> BTreeMap<i64, Vec<ACL>> {
+        self.by_id
+            .iter()
+            .map(|(&id, (acl, _))| (id, acl.clone()))
+            .collect()
+    }
+
     /// Number of distinct lists held.
     pub fn len(&self) -> usize {
         self.by_id.len()
