@@ -11,6 +11,8 @@
 //! - [`tree`]: the ZNode tree, with no IO. `prep` turns a write request into
 //!   a transaction, `DataTree::apply` applies one; `read` serves reads; ACLs,
 //!   watches and the Java iteration orders ZooKeeper exposes live beside it.
+//! - [`storage`]: the transaction log, snapshots and recovery, in Apache
+//!   ZooKeeper 3.8's on-disk formats (the only module that touches disk).
 //! - [`session`]: session ids, passwords and tick-bucket expiry; time is an
 //!   input.
 //! - [`config`]: zoo.cfg and TOML configuration.
@@ -24,4 +26,5 @@ pub mod config;
 pub mod proto;
 pub mod server;
 pub mod session;
+pub mod storage;
 pub mod tree;

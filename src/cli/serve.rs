@@ -28,14 +28,12 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Binding or serving failed.
-    #[error("serving on {addr}: {source}")]
-    Io {
-        /// The client address.
-        addr: String,
-        /// The cause.
-        source: std::io::Error,
-    },
+    /// The tokio runtime could not start.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    /// Recovery or binding failed.
+    #[error(transparent)]
+    Start(#[from] crate::server::StartError),
 }
 
 /// Run the server until it stops.
@@ -48,16 +46,9 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         path: opts.data_dir.display().to_string(),
         source,
     })?;
-    tracing::warn!("no transaction log yet: data is kept in memory only and lost on restart");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| ServeError::Io {
-            addr: opts.listen.to_string(),
-            source,
-        })?;
-    let addr = opts.listen.to_string();
-    runtime
-        .block_on(crate::server::run(opts))
-        .map_err(|source| ServeError::Io { addr, source })
+        .map_err(ServeError::Runtime)?;
+    Ok(runtime.block_on(crate::server::run(opts))?)
 }

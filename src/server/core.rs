@@ -159,6 +159,23 @@ impl Core {
         }
     }
 
+    /// A core serving a recovered database: the tree as loaded, and the
+    /// sessions that were alive (they expire normally from now on).
+    pub fn restored(
+        opts: ServerOptions,
+        tree: DataTree,
+        sessions: &std::collections::BTreeMap<i64, i32>,
+    ) -> Core {
+        let mut core = Core::new(opts);
+        core.next_zxid = tree.last_zxid + 1;
+        core.tree = tree;
+        let now = core.now_ms();
+        for (&id, &timeout) in sessions {
+            core.sessions.add(SessionId(id), timeout.max(0) as u32, now);
+        }
+        core
+    }
+
     /// Sends every transaction through a transaction log before applying
     /// it (without this the core runs in memory).
     pub fn with_log(mut self, sink: Box<dyn super::durability::TxnSink>) -> Core {

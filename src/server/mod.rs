@@ -8,6 +8,7 @@ pub mod core;
 pub mod durability;
 pub mod fourlw;
 mod lifecycle;
+pub mod persist;
 mod pipeline;
 pub mod snapshot;
 pub mod stats;
@@ -30,8 +31,18 @@ const CORE_QUEUE: usize = 16 * 1024;
 pub struct ServerOptions {
     /// Client port address.
     pub listen: SocketAddr,
-    /// Data directory.
+    /// Data directory (snapshots).
     pub data_dir: PathBuf,
+    /// Transaction log directory (dataLogDir, else dataDir).
+    pub data_log_dir: PathBuf,
+    /// preAllocSize in bytes: log files grow in blocks of this size.
+    pub prealloc_bytes: u64,
+    /// forceSync: fsync the log before acknowledging.
+    pub force_sync: bool,
+    /// autopurge.snapRetainCount.
+    pub snap_retain_count: u32,
+    /// autopurge.purgeInterval in hours (0 = no purging).
+    pub purge_interval_hours: u32,
     /// tickTime.
     pub tick_ms: u32,
     /// Session timeout bounds.
@@ -67,6 +78,11 @@ impl Default for ServerOptions {
         ServerOptions {
             listen: "127.0.0.1:2181".parse().expect("literal"),
             data_dir: PathBuf::from("data"),
+            data_log_dir: PathBuf::from("data"),
+            prealloc_bytes: 64 * 1024 * 1024,
+            force_sync: true,
+            snap_retain_count: 3,
+            purge_interval_hours: 0,
             tick_ms: 2000,
             min_session_timeout_ms: 4000,
             max_session_timeout_ms: 40000,
@@ -99,6 +115,11 @@ impl ServerOptions {
         Ok(ServerOptions {
             listen,
             data_dir: c.data_dir.clone(),
+            data_log_dir: c.data_log_dir().to_path_buf(),
+            prealloc_bytes: c.pre_alloc_size_kb * 1024,
+            force_sync: c.force_sync,
+            snap_retain_count: c.autopurge_snap_retain_count,
+            purge_interval_hours: c.autopurge_purge_interval_hours,
             tick_ms: c.tick_time_ms,
             min_session_timeout_ms: c.min_session_timeout_ms(),
             max_session_timeout_ms: c.max_session_timeout_ms(),
@@ -157,13 +178,54 @@ impl Drop for CnxnGuard {
 }
 
 /// Binds the client port and spawns the server.
-pub async fn start(opts: ServerOptions) -> std::io::Result<ServerHandle> {
-    let listener = TcpListener::bind(opts.listen).await?;
-    let addr = listener.local_addr()?;
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be recovered (names the file and the damage).
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// The client port could not be bound.
+    #[error("clientPort: cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Recovers the database, binds the client port and spawns the server.
+pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
+    let (rec, log) = {
+        let opts = opts.clone();
+        tokio::task::spawn_blocking(move || -> Result<_, crate::storage::StorageError> {
+            let rec = persist::recover(&opts)?;
+            let log = persist::open_log(&opts)?;
+            Ok((rec, log))
+        })
+        .await
+        .expect("recovery task")?
+    };
+    let listener = TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: opts.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: opts.listen,
+        source,
+    })?;
     let (tx, rx) = mpsc::channel(CORE_QUEUE);
     let max_buffer = opts.max_buffer;
     let max_cnxns = opts.max_client_cnxns;
-    let core = core::Core::new(opts);
+    if opts.purge_interval_hours > 0 {
+        spawn_purger(&opts);
+    }
+    let snapshots = persist::SnapshotDir(opts.data_dir.clone());
+    let core = core::Core::restored(opts, rec.tree, &rec.sessions)
+        .with_log(Box::new(log))
+        .with_snapshots(Box::new(snapshots));
     let core_task = tokio::spawn(core.run(rx));
     let counts: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();
     let task = tokio::spawn(async move {
@@ -206,8 +268,32 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<ServerHandle> {
     })
 }
 
+/// autopurge: every `purgeInterval` hours keep `snapRetainCount` snapshots
+/// and the logs needed to replay from the oldest kept one.
+fn spawn_purger(opts: &ServerOptions) {
+    let (snap_dir, log_dir) = (opts.data_dir.clone(), opts.data_log_dir.clone());
+    let retain = opts.snap_retain_count.max(3) as usize;
+    let period = std::time::Duration::from_secs(u64::from(opts.purge_interval_hours) * 3600);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(period);
+        loop {
+            every.tick().await;
+            let (s, l) = (snap_dir.clone(), log_dir.clone());
+            match tokio::task::spawn_blocking(move || {
+                crate::storage::datadir::purge(&s, &l, retain)
+            })
+            .await
+            {
+                Ok(Ok(p)) => tracing::info!("autopurge: {p:?}"),
+                Ok(Err(e)) => tracing::warn!("autopurge failed: {e}"),
+                Err(e) => tracing::warn!("autopurge task failed: {e}"),
+            }
+        }
+    });
+}
+
 /// Serves until the process is killed.
-pub async fn run(opts: ServerOptions) -> std::io::Result<()> {
+pub async fn run(opts: ServerOptions) -> Result<(), StartError> {
     let handle = start(opts).await?;
     tracing::info!("ferrozk serving clients on {}", handle.addr);
     handle.wait().await;

@@ -287,6 +287,51 @@ impl AclCache {
             .collect()
     }
 
+    /// Replaces the contents with a snapshot's map, every reference count
+    /// at zero until [`AclCache::add_usage`]; the next new id stays above
+    /// every loaded one (ReferenceCountedACLCache.deserialize).
+    pub fn load(&mut self, map: BTreeMap<i64, Vec<ACL>>) {
+        self.by_id.clear();
+        self.by_acl.clear();
+        for (id, acl) in map {
+            self.next_id = self.next_id.max(id);
+            self.by_acl.insert(acl.clone(), id);
+            self.by_id.insert(id, (acl, 0));
+        }
+    }
+
+    /// Counts one more node using `id`; false (and nothing counted) if the
+    /// cache has no such list (addUsage ignores it the same way).
+    pub fn add_usage(&mut self, id: i64) -> bool {
+        if id == OPEN_UNSAFE_ACL_ID {
+            return true;
+        }
+        match self.by_id.get_mut(&id) {
+            Some(entry) => {
+                entry.1 += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets lists no node uses (purgeUnused, after loading a snapshot).
+    pub fn purge_unused(&mut self) {
+        let unused: Vec<i64> = self
+            .by_id
+            .iter()
+            .filter(|(_, (_, refs))| *refs == 0)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in unused {
+            if let Some((acl, _)) = self.by_id.remove(&id) {
+                if self.by_acl.get(&acl) == Some(&id) {
+                    self.by_acl.remove(&acl);
+                }
+            }
+        }
+    }
+
     /// Number of distinct lists held.
     pub fn len(&self) -> usize {
         self.by_id.len()

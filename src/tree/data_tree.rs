@@ -14,7 +14,7 @@ use super::node::{Node, NodeKind};
 use super::txn::{Txn, TxnBody};
 use super::watch::{EventType, WatchTable, WatcherId};
 use crate::proto::path;
-use crate::proto::records::data::{Stat, ACL};
+use crate::proto::records::data::{Stat, StatPersisted, ACL};
 use crate::proto::{ErrorCode, OpCode};
 
 /// A watch notification to deliver.
@@ -466,6 +466,104 @@ impl DataTree {
             let _ = self.delete(&p, zxid, out);
         }
         self.ephemerals.remove(&session);
+    }
+}
+
+/// Rebuilds a tree from snapshot nodes (DataTree.deserialize): the caller
+/// inserts nodes parents first, then calls [`Restore::finish`].
+///
+/// As in ZooKeeper, the snapshot replaces everything, including the
+/// `/zookeeper` system nodes `DataTree::new` makes; children sets, the
+/// ephemeral/container/TTL indexes and ACL reference counts are rebuilt
+/// from the nodes, and ACL lists no node uses are dropped at the end.
+#[derive(Debug)]
+pub struct Restore {
+    tree: DataTree,
+}
+
+impl Restore {
+    /// Starts from the snapshot's ACL map. New ACL ids continue above the
+    /// largest loaded one (and above 1, which a fresh ZooKeeper tree has
+    /// already used for `/zookeeper/config`).
+    pub fn new(extended_types: bool, acls: BTreeMap<i64, Vec<ACL>>) -> Restore {
+        let mut tree = DataTree::new(extended_types);
+        tree.nodes.clear();
+        tree.acls.load(acls);
+        Restore { tree }
+    }
+
+    /// Inserts one node; `path` is "/" for the root. Fails if the parent
+    /// has not been inserted.
+    pub fn insert(
+        &mut self,
+        path: &str,
+        data: Option<Bytes>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> Result<(), String> {
+        let t = &mut self.tree;
+        if path != "/" {
+            let parent = t
+                .nodes
+                .get_mut(path::parent(path))
+                .ok_or_else(|| format!("node {path} comes before its parent"))?;
+            parent.children.insert(path::basename(path).into());
+        }
+        if !t.acls.add_usage(acl) {
+            tracing::warn!("node {path} uses ACL id {acl}, which the snapshot does not define");
+        }
+        match NodeKind::of(stat.ephemeral_owner, t.extended_types) {
+            NodeKind::Container => {
+                t.containers.insert(path.to_string());
+            }
+            NodeKind::Ttl(_) => {
+                t.ttls.insert(path.to_string());
+            }
+            NodeKind::Ephemeral(s) => {
+                t.ephemerals.entry(s).or_default().insert(path.to_string());
+            }
+            NodeKind::Persistent => {}
+        }
+        let node = Node {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+        };
+        t.nodes.insert(path.to_string(), node);
+        Ok(())
+    }
+
+    /// The restored tree, with `last_zxid` set to the snapshot's zxid.
+    pub fn finish(mut self, zxid: i64) -> Result<DataTree, String> {
+        if !self.tree.nodes.contains_key("/") {
+            return Err("the snapshot has no root node".into());
+        }
+        self.tree.acls.purge_unused();
+        self.tree.last_zxid = zxid;
+        Ok(self.tree)
+    }
+}
+
+impl DataTree {
+    /// Raises a node's stored cversion to `cversion` (-1: by one) and sets
+    /// its pzxid, if that is an increase (DataTree.setCversionPzxid). Used
+    /// when replaying a create whose node a fuzzy snapshot already holds.
+    /// False if there is no such node.
+    pub fn set_cversion_pzxid(&mut self, path: &str, cversion: i32, zxid: i64) -> bool {
+        let Some(node) = self.nodes.get_mut(path) else {
+            return false;
+        };
+        let cversion = if cversion == -1 {
+            node.stat.cversion + 1
+        } else {
+            cversion
+        };
+        if cversion > node.stat.cversion {
+            node.stat.cversion = cversion;
+            node.stat.pzxid = zxid;
+        }
+        true
     }
 }
 

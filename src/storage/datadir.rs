@@ -1,0 +1,183 @@
+//! The layout of a data directory, as Apache ZooKeeper 3.8 uses it
+//! (FileTxnSnapLog, Util, FileSnap.findNValidSnapshots, PurgeTxnLog).
+//!
+//! ```text
+//! <dataDir>/version-2/snapshot.<zxid>[.gz|.snappy]   snapshots (snapshot.rs)
+//! <dataLogDir>/version-2/log.<zxid>                  transaction logs (txnlog.rs)
+//! ```
+//!
+//! `<zxid>` is lowercase hex without padding (Java's `Long.toHexString`):
+//! for a snapshot the last zxid applied when it started, for a log the zxid
+//! of its first entry. A name's zxid is parsed like `Util.getZxidFromName`:
+//! split at '.', the first part must be the prefix, the second is hex; so
+//! `snapshot.1a.tmp` also counts as a snapshot of 0x1a. dataDir and
+//! dataLogDir are usually the same directory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::error::StorageError;
+use super::snapshot_read;
+
+/// The subdirectory ZooKeeper keeps version-2 files in.
+pub const VERSION_DIR: &str = "version-2";
+/// Prefix of transaction log files.
+pub const LOG_PREFIX: &str = "log";
+/// Prefix of snapshot files.
+pub const SNAPSHOT_PREFIX: &str = "snapshot";
+
+/// `<dir>/version-2`.
+pub fn version_dir(dir: &Path) -> PathBuf {
+    dir.join(VERSION_DIR)
+}
+
+/// `log.<hex zxid>` (Util.makeLogName).
+pub fn log_name(zxid: i64) -> String {
+    format!("{LOG_PREFIX}.{:x}", zxid)
+}
+
+/// `snapshot.<hex zxid>` (Util.makeSnapshotName, uncompressed).
+pub fn snapshot_name(zxid: i64) -> String {
+    format!("{SNAPSHOT_PREFIX}.{:x}", zxid)
+}
+
+/// The zxid in a file name with `prefix`, or `None` (Util.getZxidFromName
+/// returns -1 there). Java parses a signed long, so `8000000000000000` is
+/// not a valid zxid, but `-1` is.
+pub fn zxid_from_name(name: &str, prefix: &str) -> Option<i64> {
+    let mut parts = name.split('.');
+    if parts.next()? != prefix {
+        return None;
+    }
+    let hex = parts.next()?;
+    let (neg, digits) = match hex.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, hex.strip_prefix('+').unwrap_or(hex)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(digits, 16).ok()?;
+    i64::try_from(if neg { -magnitude } else { magnitude }).ok()
+}
+
+/// Files in `dir` (a version-2 directory) named `<prefix>.<zxid>...`,
+/// sorted by zxid ascending (Util.sortDataDir). A missing directory has
+/// none.
+pub fn list(dir: &Path, prefix: &str) -> Result<Vec<(i64, PathBuf)>, StorageError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StorageError::io("list", dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(StorageError::io("list", dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(zxid) = zxid_from_name(name, prefix) {
+            if entry.path().is_file() {
+                out.push((zxid, entry.path()));
+            }
+        }
+    }
+    // Stable by name within one zxid so `snapshot.5` precedes `snapshot.5.tmp`.
+    out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(out)
+}
+
+/// The log files that may hold transactions after `zxid`
+/// (FileTxnLog.getLogFiles): the newest one starting at or before `zxid`
+/// and every later one, ascending.
+pub fn logs_from(logs: &[(i64, PathBuf)], zxid: i64) -> Vec<(i64, PathBuf)> {
+    let start = logs
+        .iter()
+        .filter(|(z, _)| *z <= zxid)
+        .map(|(z, _)| *z)
+        .fold(0, i64::max);
+    logs.iter().filter(|(z, _)| *z >= start).cloned().collect()
+}
+
+/// Up to `n` snapshots that pass the cheap validity check, newest first
+/// (FileSnap.findNValidSnapshots).
+pub fn valid_snapshots(snap_dir: &Path, n: usize) -> Result<Vec<(i64, PathBuf)>, StorageError> {
+    let mut all = list(&version_dir(snap_dir), SNAPSHOT_PREFIX)?;
+    all.reverse();
+    Ok(all
+        .into_iter()
+        .filter(|(_, p)| snapshot_read::looks_complete(p))
+        .take(n)
+        .collect())
+}
+
+/// What [`purge`] removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Purged {
+    /// Snapshot files deleted.
+    pub snapshots: Vec<PathBuf>,
+    /// Log files deleted.
+    pub logs: Vec<PathBuf>,
+}
+
+/// Keeps the newest `retain_count` valid snapshots and the logs needed to
+/// replay from the oldest of them; deletes older snapshots and logs
+/// (PurgeTxnLog.purge). Like ZooKeeper, refuses `retain_count < 3`.
+pub fn purge(snap_dir: &Path, log_dir: &Path, retain_count: usize) -> Result<Purged, StorageError> {
+    if retain_count < 3 {
+        return Err(StorageError::Usage(
+            "purge needs to retain at least 3 snapshots".into(),
+        ));
+    }
+    let kept = valid_snapshots(snap_dir, retain_count)?;
+    let Some(&(oldest_kept, _)) = kept.last() else {
+        return Ok(Purged::default());
+    };
+    let logs = list(&version_dir(log_dir), LOG_PREFIX)?;
+    let needed: Vec<PathBuf> = logs_from(&logs, oldest_kept)
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    let mut purged = Purged::default();
+    for (zxid, path) in logs {
+        if zxid < oldest_kept && !needed.contains(&path) {
+            fs::remove_file(&path).map_err(StorageError::io("remove", &path))?;
+            purged.logs.push(path);
+        }
+    }
+    for (zxid, path) in list(&version_dir(snap_dir), SNAPSHOT_PREFIX)? {
+        if zxid < oldest_kept {
+            fs::remove_file(&path).map_err(StorageError::io("remove", &path))?;
+            purged.snapshots.push(path);
+        }
+    }
+    Ok(purged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unpadded_lowercase_hex() {
+        assert_eq!(log_name(0x1_0000_00ab), "log.1000000ab");
+        assert_eq!(snapshot_name(0), "snapshot.0");
+        assert_eq!(zxid_from_name("log.1000000ab", "log"), Some(0x1_0000_00ab));
+        assert_eq!(zxid_from_name("snapshot.1A.tmp", "snapshot"), Some(0x1a));
+        assert_eq!(zxid_from_name("snapshot.zz", "snapshot"), None);
+        assert_eq!(zxid_from_name("logx.1", "log"), None);
+        assert_eq!(zxid_from_name("log", "log"), None);
+    }
+
+    #[test]
+    fn logs_from_starts_at_the_file_covering_the_zxid() {
+        let logs: Vec<(i64, PathBuf)> = [1, 10, 20]
+            .iter()
+            .map(|&z| (z, PathBuf::from(log_name(z))))
+            .collect();
+        let zs = |v: Vec<(i64, PathBuf)>| v.into_iter().map(|(z, _)| z).collect::<Vec<_>>();
+        assert_eq!(zs(logs_from(&logs, 15)), vec![10, 20]);
+        assert_eq!(zs(logs_from(&logs, 10)), vec![10, 20]);
+        assert_eq!(zs(logs_from(&logs, 0)), vec![1, 10, 20]);
+        assert_eq!(zs(logs_from(&logs, 99)), vec![20]);
+    }
+}

@@ -1,0 +1,164 @@
+//! Recovery from a damaged transaction log: a torn tail (the last entry
+//! half written, as a crash mid-write leaves it) is cut off with a warning
+//! and the server starts with everything before it; corruption in the
+//! middle of the log stops the server with a message naming the file.
+//!
+//! The test reads the log with its own minimal parser of ZooKeeper's format
+//! (FileHeader, then checksum:long length:int entry 0x42 per transaction).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{run_with_timeout, ServerKind, TestServer};
+use ferrozk::client::{acls, Client, CreateMode};
+
+/// (start, end) byte ranges of the entries of a log file.
+fn entries(file: &Path) -> Vec<(usize, usize)> {
+    let bytes = std::fs::read(file).unwrap();
+    assert_eq!(&bytes[..4], b"ZKLG", "{}: log magic", file.display());
+    let mut at = 16;
+    let mut out = Vec::new();
+    while at + 12 <= bytes.len() {
+        let len = i32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap());
+        if len <= 0 {
+            break;
+        }
+        let end = at + 12 + len as usize + 1;
+        assert_eq!(bytes[end - 1], 0x42, "EOR");
+        out.push((at, end));
+        at = end;
+    }
+    out
+}
+
+fn newest_log(root: &Path) -> PathBuf {
+    let dir = root.join("data").join("version-2");
+    let mut logs: Vec<(i64, PathBuf)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_string();
+            let hex = name.strip_prefix("log.")?;
+            Some((i64::from_str_radix(hex, 16).ok()?, p))
+        })
+        .collect();
+    logs.sort();
+    logs.pop().expect("a log file").1
+}
+
+async fn connect(addr: &str) -> Client {
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        Client::connect(addr, Duration::from_secs(30)),
+    )
+    .await
+    .expect("connect in time")
+    .expect("connect")
+}
+
+/// Starts ferrozk in `root`, creates /t0../t{n-1}, then SIGKILLs it.
+fn write_nodes(rt: &tokio::runtime::Runtime, root: &Path, n: usize) {
+    let server = TestServer::start_in(ServerKind::Ferrozk, &[], root);
+    rt.block_on(async {
+        let c = connect(&server.addr()).await;
+        for i in 0..n {
+            c.create(
+                &format!("/t{i}"),
+                format!("v{i}").as_bytes(),
+                &acls::open_unsafe(),
+                CreateMode::Persistent,
+            )
+            .await
+            .unwrap();
+        }
+    });
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_torn_tail_is_truncated_with_a_warning() {
+    let root = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    write_nodes(&rt, root.path(), 10);
+    let log = newest_log(root.path());
+    let e = entries(&log);
+    let (start, end) = *e.last().unwrap();
+    // The last entry half written: its second half (and the EOR) never hit the disk.
+    let mut bytes = std::fs::read(&log).unwrap();
+    for b in &mut bytes[start + (end - start) / 2..end] {
+        *b = 0;
+    }
+    std::fs::write(&log, &bytes).unwrap();
+
+    let server = TestServer::start_in(ServerKind::Ferrozk, &[], root.path());
+    assert!(
+        server.log_tail().to_lowercase().contains("torn"),
+        "a warning is logged:\n{}",
+        server.log_tail()
+    );
+    rt.block_on(async {
+        let c = connect(&server.addr()).await;
+        for i in 0..9 {
+            let (d, _) = c.get_data(&format!("/t{i}"), false).await.unwrap();
+            assert_eq!(d.as_deref(), Some(format!("v{i}").as_bytes()));
+        }
+        assert!(
+            c.exists("/t9", false).await.unwrap().is_none(),
+            "the torn entry is not applied"
+        );
+        c.create("/after", b"a", &acls::open_unsafe(), CreateMode::Persistent)
+            .await
+            .unwrap();
+    });
+    drop(server);
+    // The truncated log takes new entries cleanly.
+    let server = TestServer::start_in(ServerKind::Ferrozk, &[], root.path());
+    rt.block_on(async {
+        let c = connect(&server.addr()).await;
+        assert!(c.exists("/after", false).await.unwrap().is_some());
+        assert!(c.exists("/t8", false).await.unwrap().is_some());
+    });
+}
+
+#[test]
+fn corruption_in_the_middle_of_the_log_refuses_to_start() {
+    let root = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    write_nodes(&rt, root.path(), 10);
+    let log = newest_log(root.path());
+    let e = entries(&log);
+    let (start, end) = e[e.len() / 2];
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[(start + end) / 2] ^= 0xff;
+    std::fs::write(&log, &bytes).unwrap();
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
+    cmd.arg("--config").arg(root.path().join("zoo.cfg"));
+    let out = run_with_timeout(&mut cmd, Duration::from_secs(30));
+    assert!(
+        !out.success(),
+        "the server must not start: {}",
+        out.describe()
+    );
+    let name = log.file_name().unwrap().to_str().unwrap();
+    assert!(
+        out.stderr.contains(name),
+        "the message names the file: {}",
+        out.describe()
+    );
+    assert!(
+        out.stderr.to_lowercase().contains("corrupt"),
+        "{}",
+        out.describe()
+    );
+}
