@@ -91,3 +91,60 @@ fn the_example_configs_check_clean() {
         );
     }
 }
+
+/// The offline tools read a data directory written by a real server.
+#[test]
+fn offline_tools_read_a_data_directory() {
+    let root = tempfile::tempdir().unwrap();
+    {
+        let server = common::TestServer::start_in(
+            common::ServerKind::Ferrozk,
+            &[("snapCount", "20")],
+            root.path(),
+        );
+        let mut s = common::raw::Raw::session(&server.addr());
+        for i in 0..30 {
+            assert_eq!(s.create(i + 1, &format!("/tool{i}"), b"data").err, 0);
+        }
+    }
+    let cfg = root.path().join("zoo.cfg");
+    let check = ferrozk(&["check-data", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(check.code(), Some(0), "{}", check.describe());
+    assert!(
+        check.stdout.contains("OK") && check.stdout.contains("last zxid: 0x1f"),
+        "{}",
+        check.describe()
+    );
+
+    let version_dir = root.path().join("data").join("version-2");
+    let mut logs: Vec<_> = std::fs::read_dir(&version_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("log."))
+        .collect();
+    logs.sort();
+    let dumped: String = logs
+        .iter()
+        .map(|l| {
+            let out = ferrozk(&["log-dump", l.to_str().unwrap()]);
+            assert_eq!(out.code(), Some(0), "{}", out.describe());
+            out.stdout
+        })
+        .collect();
+    for i in 0..30 {
+        assert!(
+            dumped.contains(&format!("create /tool{i} ")),
+            "every create is in some log:\n{dumped}"
+        );
+    }
+    assert!(dumped.contains("createSession"));
+
+    let snap = version_dir.join("snapshot.0");
+    let out = ferrozk(&["snapshot-dump", snap.to_str().unwrap()]);
+    assert_eq!(out.code(), Some(0), "{}", out.describe());
+    assert!(
+        out.stdout.contains("snapshot zxid 0x0") && out.stdout.contains("/zookeeper/config"),
+        "{}",
+        out.describe()
+    );
+}

@@ -5,7 +5,9 @@
 //! subcommand. To add a subcommand: a new file here with its `Args` struct
 //! and a `run` function, a variant in [`Command`], and an arm in [`run`].
 
+pub mod bench;
 pub mod check_config;
+pub mod datatools;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -42,6 +44,14 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Load and validate the configuration, print the effective settings, exit.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Print a transaction log file (like ZooKeeper's TxnLogToolkit).
+    LogDump(datatools::LogDumpArgs),
+    /// Print a snapshot file (like ZooKeeper's SnapshotFormatter).
+    SnapshotDump(datatools::SnapshotDumpArgs),
+    /// Load the configured dataDir read-only and report its health.
+    CheckData(datatools::CheckDataArgs),
+    /// Load-test any ZooKeeper server, or compare ferrozk with Apache ZooKeeper.
+    Bench(bench::BenchArgs),
 }
 
 /// Why the command failed; decides the exit status.
@@ -56,6 +66,9 @@ pub enum CliError {
     /// The server failed: exit status 1.
     #[error(transparent)]
     Serve(#[from] serve::ServeError),
+    /// An offline tool found a problem: exit status 1.
+    #[error("{0}")]
+    Tool(String),
 }
 
 impl CliError {
@@ -63,7 +76,7 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Usage(_) | CliError::Config(_) => ExitCode::from(2),
-            CliError::Serve(_) => ExitCode::from(1),
+            CliError::Serve(_) | CliError::Tool(_) => ExitCode::from(1),
         }
     }
 }
@@ -80,6 +93,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let config = load_config(cli.config.as_deref())?;
             check_config::run(&config).map_err(CliError::Usage)?;
         }
+        Command::LogDump(args) => datatools::log_dump(&args).map_err(CliError::Tool)?,
+        Command::SnapshotDump(args) => datatools::snapshot_dump(&args).map_err(CliError::Tool)?,
+        Command::CheckData(_) => {
+            let config = load_config(cli.config.as_deref())?;
+            datatools::check_data(&config).map_err(CliError::Tool)?;
+        }
+        Command::Bench(args) => bench::run(args)?,
     }
     Ok(())
 }
