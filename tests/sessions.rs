@@ -163,3 +163,93 @@ fn connections_beyond_max_client_cnxns_are_closed() {
         c.expect_closed(&format!("{kind:?}: third connection"));
     }
 }
+
+/// Pings and waits for the ping's reply, keeping the session alive.
+fn keepalive(r: &mut Raw) {
+    r.ping();
+    while let Some((h, _)) = r.reply() {
+        if h.xid == -2 {
+            return;
+        }
+    }
+    panic!("connection closed while pinging");
+}
+
+#[test]
+fn sessions_survive_a_restart_and_expire_afterwards() {
+    for kind in kinds_under_test() {
+        let root = tempfile::tempdir().unwrap();
+        let server = TestServer::start_in(kind, FAST_TICKS, root.path());
+        let acl = ferrozk::tree::acl::open_acl_unsafe();
+        let eph = |p: &str| {
+            Request::Create(
+                OpCode::Create,
+                CreateRequest {
+                    path: p.into(),
+                    data: None,
+                    acl: acl.clone(),
+                    flags: 1,
+                },
+            )
+        };
+        let mut a = Raw::session(&server.addr());
+        let mut b = Raw::session(&server.addr());
+        a.send(1, &eph("/a-eph"));
+        assert_eq!(a.reply().expect("reply").0.err, 0);
+        b.send(1, &eph("/b-eph"));
+        assert_eq!(b.reply().expect("reply").0.err, 0);
+        let (id, pw) = (a.session_id, a.passwd.clone());
+        drop((a, b));
+        drop(server); // SIGKILL
+
+        let server = TestServer::start_in(kind, FAST_TICKS, root.path());
+        let mut a = Raw::resume(&server.addr(), id, pw)
+            .unwrap_or_else(|| panic!("{kind:?}: session survives the restart"));
+        assert_eq!(
+            a.get_data(2, "/a-eph").0.err,
+            0,
+            "{kind:?}: its ephemeral too"
+        );
+        let mut w = Raw::session(&server.addr());
+        w.send(
+            1,
+            &Request::Exists(ExistsRequest {
+                path: "/b-eph".into(),
+                watch: true,
+            }),
+        );
+        assert_eq!(
+            w.reply().expect("reply").0.err,
+            0,
+            "{kind:?}: b's ephemeral is back after the restart"
+        );
+        // b never comes back: its session expires and its ephemeral goes.
+        let started = Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{kind:?}: b's session never expired"
+            );
+            match w.frame_within(Duration::from_millis(800)) {
+                Err(()) => {
+                    keepalive(&mut w);
+                    keepalive(&mut a);
+                }
+                Ok(None) => panic!("{kind:?}: watcher closed"),
+                Ok(Some(mut f)) => {
+                    let h = ReplyHeader::decode(&mut f).unwrap();
+                    if h.xid == -1 {
+                        let ev = WatcherEvent::decode(&mut f).unwrap();
+                        assert_eq!((ev.r#type, ev.path.as_str()), (2, "/b-eph"), "{kind:?}");
+                        break;
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            a.get_data(3, "/a-eph").0.err,
+            0,
+            "{kind:?}: the live session keeps its ephemeral"
+        );
+    }
+}
