@@ -54,7 +54,15 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
         "mntr" => {
             let watches = core.tree.data_watches.len() + core.tree.child_watches.len();
             let eph: usize = core.tree.all_ephemerals().values().map(|s| s.len()).sum();
-            let lines: [(&str, String); 14] = [
+            let syncs = core
+                .sync_stats
+                .syncs
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let logged = core
+                .sync_stats
+                .txns
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let lines: [(&str, String); 16] = [
                 ("zk_version", VERSION.to_string()),
                 ("zk_server_state", "standalone".into()),
                 (
@@ -79,6 +87,9 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
                 ("zk_ephemerals_count", eph.to_string()),
                 ("zk_global_sessions", core.sessions.len().to_string()),
                 ("zk_last_zxid", core.tree.last_zxid.to_string()),
+                // Group commit: fsyncs, and transactions they covered.
+                ("zk_cnt_fsynctime", syncs.to_string()),
+                ("ferrozk_logged_txns", logged.to_string()),
             ];
             for (k, v) in lines {
                 let _ = writeln!(s, "{k}\t{v}");
