@@ -14,6 +14,7 @@ use ferrozk::client::{acls, Client, CreateMode, MultiResult, Op};
 use tokio::sync::Notify;
 
 const WRITERS: usize = 8;
+const SNAPSHOTS_OFTEN: &[(&str, &str)] = &[("snapCount", "64")];
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Acknowledged writes: (path, data), and multis as (path a, path b).
@@ -85,7 +86,9 @@ fn crash_rounds(kind: ServerKind, rounds: usize) {
         .unwrap();
     let mut all = Acked::default();
     for round in 0..rounds {
-        let server = TestServer::start_in(kind, &[], root.path());
+        // A small snapCount: fuzzy snapshots are taken while the writers run,
+        // so recovery goes through snapshot + log replay.
+        let server = TestServer::start_in(kind, SNAPSHOTS_OFTEN, root.path());
         let addr = server.addr();
         let acked = Arc::new(Mutex::new(Acked::default()));
         let progress = Arc::new(Notify::new());
@@ -126,7 +129,7 @@ fn crash_rounds(kind: ServerKind, rounds: usize) {
         all.nodes.extend(a.nodes);
         all.pairs.extend(a.pairs);
         // Restart and check everything acknowledged so far, every round.
-        let server = TestServer::start_in(kind, &[], root.path());
+        let server = TestServer::start_in(kind, SNAPSHOTS_OFTEN, root.path());
         rt.block_on(async {
             let c = connect(&server.addr()).await;
             for (path, data) in &all.nodes {

@@ -186,3 +186,10 @@ fn ferrozk_data_dir_opens_in_apache() {
 fn apache_data_dir_reopens_in_apache() {
     round_trip(ServerKind::Apache, ServerKind::Apache);
 }
+
+/// ferrozk's own fuzzy snapshots (taken while the tree was being written)
+/// plus its log restore the exact tree.
+#[test]
+fn ferrozk_data_dir_reopens_in_ferrozk() {
+    round_trip(ServerKind::Ferrozk, ServerKind::Ferrozk);
+}
