@@ -138,7 +138,12 @@ impl Core {
     pub fn new(opts: ServerOptions) -> Core {
         let epoch = Instant::now();
         let tree = DataTree::new(opts.extended_types);
-        let prep = Prep::new(opts.extended_types, opts.skip_acl, opts.reconfig_enabled);
+        let prep = Prep::new(
+            opts.extended_types,
+            opts.skip_acl,
+            opts.reconfig_enabled,
+            crate::tree::digest::tree_digest(&tree),
+        );
         let sessions = SessionTracker::new(opts.server_id, opts.tick_ms, wall_ms() as u64);
         Core {
             opts,
@@ -165,9 +170,16 @@ impl Core {
         opts: ServerOptions,
         tree: DataTree,
         sessions: &std::collections::BTreeMap<i64, i32>,
+        digest: i64,
     ) -> Core {
         let mut core = Core::new(opts);
         core.next_zxid = tree.last_zxid + 1;
+        core.prep = Prep::new(
+            core.opts.extended_types,
+            core.opts.skip_acl,
+            core.opts.reconfig_enabled,
+            digest,
+        );
         core.tree = tree;
         let now = core.now_ms();
         for (&id, &timeout) in sessions {

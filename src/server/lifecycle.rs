@@ -133,10 +133,11 @@ impl Core {
             let body = crate::proto::records::txn::CreateSessionTxn {
                 time_out: timeout as i32,
             };
-            let (txn, _) = ctx.finish(
+            let (mut txn, _) = ctx.finish(
                 OpCode::CreateSession.code(),
                 Ok(TxnBody::CreateSession(body)),
             );
+            self.prep.seal(&mut txn);
             self.submit(
                 txn,
                 Then::Connected {

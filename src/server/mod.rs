@@ -223,9 +223,13 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
         spawn_purger(&opts);
     }
     let snapshots = persist::SnapshotDir(opts.data_dir.clone());
-    let core = core::Core::restored(opts, rec.tree, &rec.sessions)
+    let snapshot_now = rec.snapshot.is_some() && rec.txns_replayed > 0;
+    let mut core = core::Core::restored(opts, rec.tree, &rec.sessions, rec.digest)
         .with_log(Box::new(log))
         .with_snapshots(Box::new(snapshots));
+    if snapshot_now {
+        core.start_snapshot();
+    }
     let core_task = tokio::spawn(core.run(rx));
     let counts: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();
     let task = tokio::spawn(async move {

@@ -81,9 +81,10 @@ impl SnapshotSink for DiskSnapshot {
 }
 
 /// Loads the database from the data directories, reporting what recovery
-/// repaired, and snapshots the result (as ZooKeeper does after loading; on
-/// an empty directory this writes `snapshot.0`, so that the logs that follow
-/// always have a snapshot to start from).
+/// repaired. On an empty directory this writes `snapshot.0` at once, so the
+/// logs that follow always have a snapshot to start from; after a replay
+/// the server snapshots in the background once it serves (ZooKeeper does
+/// it before serving — same files, faster restart).
 pub fn recover(opts: &ServerOptions) -> Result<Recovered, StorageError> {
     let rec =
         crate::storage::recover::recover(&opts.data_dir, &opts.data_log_dir, opts.extended_types)?;
@@ -124,8 +125,11 @@ pub fn recover(opts: &ServerOptions) -> Result<Recovered, StorageError> {
             .map(|p| format!(" after {}", p.display()))
             .unwrap_or_default()
     );
-    let sessions: Vec<(i64, i32)> = rec.sessions.iter().map(|(&id, &t)| (id, t)).collect();
-    write_snapshot(&opts.data_dir, rec.last_zxid, &rec.tree, &sessions)?;
+    if rec.snapshot.is_none() {
+        // The logs that follow need a snapshot to start from.
+        let sessions: Vec<(i64, i32)> = rec.sessions.iter().map(|(&id, &t)| (id, t)).collect();
+        write_snapshot(&opts.data_dir, rec.last_zxid, &rec.tree, &sessions)?;
+    }
     Ok(rec)
 }
 

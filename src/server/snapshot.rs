@@ -118,7 +118,7 @@ fn spawn_writer(
 
 impl Core {
     /// Starts a snapshot unless one is running.
-    pub(super) fn start_snapshot(&mut self) {
+    pub(crate) fn start_snapshot(&mut self) {
         if self.snapshot.is_some() {
             tracing::warn!("log rolled while a snapshot is still being written; skipping this one");
             return;

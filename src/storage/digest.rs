@@ -26,49 +26,14 @@
 use std::collections::BTreeSet;
 
 use crate::proto::path;
-use crate::proto::records::data::StatPersisted;
 use crate::tree::node::Node;
 use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::{ApplyResult, DataTree, Notification};
 
-/// Paths under this prefix are left out of the digest.
-pub const EXCLUDED_PREFIX: &str = "/zookeeper/";
-
-/// Digest of one node (0 for excluded paths).
-pub fn node_digest(path: &str, data: Option<&[u8]>, stat: &StatPersisted) -> i64 {
-    if path.starts_with(EXCLUDED_PREFIX) {
-        return 0;
-    }
-    let path = if path == "/" { "" } else { path };
-    let mut b = [0u8; 60];
-    let fields8 = [stat.czxid, stat.mzxid, stat.pzxid, stat.ctime, stat.mtime];
-    for (i, v) in fields8.iter().enumerate() {
-        b[i * 8..i * 8 + 8].copy_from_slice(&v.to_be_bytes());
-    }
-    for (i, v) in [stat.version, stat.cversion, stat.aversion]
-        .iter()
-        .enumerate()
-    {
-        b[40 + i * 4..44 + i * 4].copy_from_slice(&v.to_be_bytes());
-    }
-    b[52..60].copy_from_slice(&stat.ephemeral_owner.to_be_bytes());
-    let mut h = crc32fast::Hasher::new();
-    h.update(path.as_bytes());
-    if let Some(d) = data {
-        h.update(d);
-    }
-    h.update(&b);
-    i64::from(h.finalize())
-}
+pub use crate::tree::digest::{node_digest, tree_digest, EXCLUDED_PREFIX};
 
 fn digest_of(path: &str, node: &Node) -> i64 {
     node_digest(path, node.data.as_deref(), &node.stat)
-}
-
-/// Digest of a whole tree (NodeHashMapImpl.getDigest).
-pub fn tree_digest(tree: &DataTree) -> i64 {
-    tree.iter()
-        .fold(0i64, |acc, (p, n)| acc.wrapping_add(digest_of(p, n)))
 }
 
 /// The nodes a transaction may change: each path it names and its parent;
@@ -138,6 +103,7 @@ pub fn apply_tracked(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::records::data::StatPersisted;
 
     #[test]
     fn system_subtree_is_excluded_but_zookeeper_node_is_not() {

@@ -343,7 +343,7 @@ impl DataTree {
         }
         parent.children.insert(name.into());
         let acl_id = self.acls.intern(acl);
-        let node = Node::new(data.clone(), acl_id, zxid, time, owner);
+        let node = Node::new(owned(data), acl_id, zxid, time, owner);
         let stat = node.stat();
         self.nodes.insert(path.to_string(), node);
         match NodeKind::of(owner, self.extended_types) {
@@ -423,7 +423,7 @@ impl DataTree {
         out: &mut Vec<Notification>,
     ) -> Result<Stat, i32> {
         let node = self.nodes.get_mut(path).ok_or(ErrorCode::NoNode.code())?;
-        node.data = data.clone();
+        node.data = owned(data);
         node.stat.mtime = time;
         node.stat.mzxid = zxid;
         node.stat.version = version;
@@ -501,6 +501,7 @@ impl Restore {
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String> {
+        let data = owned(&data);
         let t = &mut self.tree;
         if path != "/" {
             let parent = t
@@ -573,6 +574,19 @@ fn notify(fired: &BTreeSet<WatcherId>, event: EventType, path: &str, out: &mut V
         event,
         path: path.to_string(),
     }));
+}
+
+/// A node's own copy of its data. Data arrives as a slice of a larger
+/// buffer (a request frame, a whole snapshot file); keeping the slice would
+/// keep that whole buffer alive for as long as the node lives.
+fn owned(data: &Option<Bytes>) -> Option<Bytes> {
+    data.as_ref().map(|d| {
+        if d.is_empty() {
+            Bytes::new()
+        } else {
+            Bytes::copy_from_slice(d)
+        }
+    })
 }
 
 /// Joins a parent path and a child name.

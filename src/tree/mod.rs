@@ -8,6 +8,7 @@
 
 pub mod acl;
 pub mod data_tree;
+pub mod digest;
 pub mod java_order;
 pub mod node;
 pub mod prep;

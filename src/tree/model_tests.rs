@@ -156,7 +156,7 @@ proptest! {
     fn writes_follow_zookeepers_rules(ops in proptest::collection::vec(op(), 1..60)) {
         let sessions = [0x100, 0x200];
         let mut tree = DataTree::new(false);
-        let mut prep = Prep::new(false, false, false);
+        let mut prep = Prep::new(false, false, false, super::digest::tree_digest(&tree));
         let mut model = Model::new();
         let mut notes = Vec::new();
         for (i, op) in ops.iter().enumerate() {
@@ -193,6 +193,13 @@ proptest! {
                 prop_assert_eq!(indexed, owned);
             }
             prop_assert_eq!(tree.last_zxid, zxid, "every write consumes a zxid");
+            // The digest prep predicted is the applied tree's digest, and it
+            // is what the transaction carries (ZooKeeper's TxnDigest).
+            let actual = super::digest::tree_digest(&tree);
+            prop_assert_eq!(prep.digest(), actual, "running digest after op {}", i);
+            if let Some(d) = &txn.digest {
+                prop_assert_eq!(d.tree_digest, actual);
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::acl;
 use super::data_tree::DataTree;
+use super::digest::{digest_of_node, node_digest, DIGEST_VERSION};
 use super::node::{NodeKind, CONTAINER_OWNER, MAX_TTL_MS};
 use super::txn::{SubTxn, Txn, TxnBody};
 use crate::proto::multi::MultiOp;
@@ -76,6 +77,23 @@ struct Change {
     stat: Option<StatPersisted>,
     child_count: i32,
     acl: Vec<ACL>,
+    /// The node's data in this state (for the digest).
+    data: Option<Bytes>,
+    /// The node's digest in this state (0 when deleted); set by `put`.
+    digest: i64,
+}
+
+impl Change {
+    fn gone(zxid: i64) -> Change {
+        Change {
+            zxid,
+            stat: None,
+            child_count: 0,
+            acl: vec![],
+            data: None,
+            digest: 0,
+        }
+    }
 }
 
 /// Prepares transactions; owns the outstanding change records.
@@ -88,6 +106,8 @@ pub struct Prep {
     pub skip_acl: bool,
     /// `reconfigEnabled`: without it reconfig is RECONFIGDISABLED.
     pub reconfig_enabled: bool,
+    /// Digest of the tree with every prepared transaction applied.
+    digest: i64,
 }
 
 /// CreateMode, decoded from create flags.
@@ -149,12 +169,13 @@ fn parent_of(p: &str) -> &str {
 
 impl Prep {
     /// A preparer with the given options.
-    pub fn new(extended_types: bool, skip_acl: bool, reconfig_enabled: bool) -> Prep {
+    pub fn new(extended_types: bool, skip_acl: bool, reconfig_enabled: bool, digest: i64) -> Prep {
         Prep {
             outstanding: HashMap::new(),
             extended_types,
             skip_acl,
             reconfig_enabled,
+            digest,
         }
     }
 
@@ -178,7 +199,41 @@ impl Prep {
             stat: Some(node.stat.clone()),
             child_count: node.children.len() as i32,
             acl: tree.acl_of(node),
+            data: node.data.clone(),
+            digest: 0,
         })
+    }
+
+    /// Records the pending state of `path`, keeping the running tree digest
+    /// (ZooKeeper's precalculateDigest): minus the node's previous digest,
+    /// plus its new one.
+    fn put(&mut self, tree: &DataTree, path: String, mut change: Change) {
+        let before = match self.outstanding.get(&path) {
+            Some(c) => c.digest,
+            None => digest_of_node(tree, &path),
+        };
+        change.digest = match &change.stat {
+            Some(stat) => node_digest(&path, change.data.as_deref(), stat),
+            None => 0,
+        };
+        self.digest = self.digest.wrapping_sub(before).wrapping_add(change.digest);
+        self.outstanding.insert(path, change);
+    }
+
+    /// The tree digest after every prepared transaction.
+    pub fn digest(&self) -> i64 {
+        self.digest
+    }
+
+    /// Stamps a prepared transaction with the tree digest after it, as
+    /// ZooKeeper logs it; error transactions carry none.
+    pub fn seal(&self, txn: &mut Txn) {
+        if txn.hdr.r#type != OpCode::Error.code() {
+            txn.digest = Some(TxnDigest {
+                version: DIGEST_VERSION,
+                tree_digest: self.digest,
+            });
+        }
     }
 
     fn check_acl(&self, acl: &[ACL], perm: i32, ctx: &PrepCtx) -> Result<(), ErrorCode> {
@@ -226,7 +281,9 @@ impl Prep {
             Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
             other => panic!("prep called for a non-write request: {other:?}"),
         };
-        ctx.finish(op, res)
+        let (mut txn, failure) = ctx.finish(op, res);
+        self.seal(&mut txn);
+        (txn, failure)
     }
 
     /// Prepares a deleteContainer issued by the container/TTL reaper.
@@ -250,12 +307,14 @@ impl Prep {
                 return Err(ErrorCode::BadVersion);
             }
             let parent = self.record(tree, parent_path)?;
-            self.note_delete(ctx.zxid, p, parent_path, parent);
+            self.note_delete(tree, ctx.zxid, p, parent_path, parent);
             Ok(TxnBody::Delete(DeleteTxn {
                 path: p.to_string(),
             }))
         })();
-        ctx.finish(OpCode::DeleteContainer.code(), res)
+        let (mut txn, failure) = ctx.finish(OpCode::DeleteContainer.code(), res);
+        self.seal(&mut txn);
+        (txn, failure)
     }
 
     fn create_ttl(
@@ -359,7 +418,7 @@ impl Prep {
         let ps = parent.stat.as_mut().expect("live");
         ps.cversion = new_cversion;
         ps.pzxid = ctx.zxid;
-        self.outstanding.insert(parent_path, parent);
+        self.put(tree, parent_path, parent);
         let stat = StatPersisted {
             czxid: ctx.zxid,
             mzxid: ctx.zxid,
@@ -371,32 +430,31 @@ impl Prep {
             ephemeral_owner: owner,
             pzxid: ctx.zxid,
         };
-        self.outstanding.insert(
-            p,
-            Change {
-                zxid: ctx.zxid,
-                stat: Some(stat),
-                child_count: 0,
-                acl,
-            },
-        );
+        let node = Change {
+            zxid: ctx.zxid,
+            stat: Some(stat),
+            child_count: 0,
+            acl,
+            data: r.data.clone(),
+            digest: 0,
+        };
+        self.put(tree, p, node);
         Ok(body)
     }
 
-    fn note_delete(&mut self, zxid: i64, p: &str, parent_path: &str, mut parent: Change) {
+    fn note_delete(
+        &mut self,
+        tree: &DataTree,
+        zxid: i64,
+        p: &str,
+        parent_path: &str,
+        mut parent: Change,
+    ) {
         parent.zxid = zxid;
         parent.child_count -= 1;
         parent.stat.as_mut().expect("live").pzxid = zxid;
-        self.outstanding.insert(parent_path.to_string(), parent);
-        self.outstanding.insert(
-            p.to_string(),
-            Change {
-                zxid,
-                stat: None,
-                child_count: 0,
-                acl: vec![],
-            },
-        );
+        self.put(tree, parent_path.to_string(), parent);
+        self.put(tree, p.to_string(), Change::gone(zxid));
     }
 
     fn delete(
@@ -414,7 +472,7 @@ impl Prep {
         if node.child_count > 0 {
             return Err(ErrorCode::NotEmpty);
         }
-        self.note_delete(ctx.zxid, p, parent_path, parent);
+        self.note_delete(tree, ctx.zxid, p, parent_path, parent);
         Ok(TxnBody::Delete(DeleteTxn {
             path: p.to_string(),
         }))
@@ -437,7 +495,8 @@ impl Prep {
         s.mtime = ctx.time;
         s.mzxid = ctx.zxid;
         node.zxid = ctx.zxid;
-        self.outstanding.insert(p.to_string(), node);
+        node.data = data.clone();
+        self.put(tree, p.to_string(), node);
         Ok(TxnBody::SetData(SetDataTxn {
             path: p.to_string(),
             data: data.clone(),
@@ -462,7 +521,7 @@ impl Prep {
         s.aversion = new_version;
         node.zxid = ctx.zxid;
         node.acl = acl.clone();
-        self.outstanding.insert(p.to_string(), node);
+        self.put(tree, p.to_string(), node);
         Ok(TxnBody::SetAcl(SetACLTxn {
             path: p.to_string(),
             acl,
@@ -503,14 +562,17 @@ impl Prep {
                 Some(_) => {}
             }
         }
+        // Each deletion changes the parent too (pzxid, child count), as
+        // ZooKeeper records it: later pipelined requests must see that.
         for p in &paths {
-            let gone = Change {
-                zxid: ctx.zxid,
-                stat: None,
-                child_count: 0,
-                acl: vec![],
-            };
-            self.outstanding.insert(p.clone(), gone);
+            let parent_path = parent_of(p);
+            if let Ok(mut parent) = self.record(tree, parent_path) {
+                parent.zxid = ctx.zxid;
+                parent.child_count -= 1;
+                parent.stat.as_mut().expect("live").pzxid = ctx.zxid;
+                self.put(tree, parent_path.to_string(), parent);
+            }
+            self.put(tree, p.clone(), Change::gone(ctx.zxid));
         }
         TxnBody::CloseSession(CloseSessionTxn {
             paths2_delete: paths,
@@ -533,6 +595,7 @@ impl Prep {
             return ctx.finish(OpCode::Multi.code(), Err(ErrorCode::MarshallingError));
         }
         // Save the change records the ops could touch, to roll back on failure.
+        let digest_before = self.digest;
         let mut saved: HashMap<String, Option<Change>> = HashMap::new();
         for op in ops {
             for p in [op.path(), parent_of(op.path())] {
@@ -582,6 +645,7 @@ impl Prep {
                         op: OpCode::Error.code(),
                         body: TxnBody::Error(ErrorTxn { err: e.code() }),
                     });
+                    self.digest = digest_before;
                     for (p, c) in saved.drain() {
                         match c {
                             Some(c) => {
@@ -595,7 +659,10 @@ impl Prep {
                 }
             }
         }
-        let (txn, _) = ctx.finish(OpCode::Multi.code(), Ok(TxnBody::Multi(subs)));
+        // Even a failed multi is a multi transaction and carries the
+        // (unchanged) digest, as in ZooKeeper.
+        let (mut txn, _) = ctx.finish(OpCode::Multi.code(), Ok(TxnBody::Multi(subs)));
+        self.seal(&mut txn);
         (txn, failure)
     }
 }
