@@ -132,6 +132,10 @@ pub struct BenchResult {
     pub server_rss: Option<Rss>,
     /// Anything a reader must know to interpret the numbers.
     pub notes: Vec<String>,
+    /// Group commit: transactions per fsync during the run (from the
+    /// server's zxid and `zk_cnt_fsynctime` before and after), when known.
+    #[serde(default)]
+    pub txns_per_fsync: Option<f64>,
 }
 
 impl BenchResult {
@@ -155,6 +159,7 @@ impl BenchResult {
             memory: None,
             server_rss: None,
             notes: Vec::new(),
+            txns_per_fsync: None,
         }
     }
 

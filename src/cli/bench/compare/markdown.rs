@@ -255,6 +255,7 @@ pub fn write(a: &CompareArgs, plan: &Plan, results: &Results) -> Result<(), Stri
     }
     let _ = writeln!(md, "## Throughput and latency\n\n{}", speed_table(&speed));
     let _ = writeln!(md, "![throughput]({rel}/throughput.svg)\n\n{chart_links}");
+    let _ = writeln!(md, "{}", group_commit(&results.runs));
     let _ = writeln!(md, "## Memory\n\n{}", memory_table(&memory));
     for r in &memory {
         for n in &r.notes {
@@ -361,4 +362,33 @@ fn targets(speed: &[SpeedRow], memory: &[MemoryRow], ferrozk_durable: bool) -> S
         t.map_or("–".into(), ratio)
     );
     s
+}
+
+/// Transactions per fsync under each write workload (median over runs).
+fn group_commit(runs: &[crate::cli::bench::report::BenchResult]) -> String {
+    let mut rows = String::new();
+    let mut keys: Vec<(String, String)> = runs
+        .iter()
+        .filter(|r| r.txns_per_fsync.is_some())
+        .map(|r| (r.workload.clone(), r.server.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for (w, server) in keys {
+        let mut v: Vec<f64> = runs
+            .iter()
+            .filter(|r| r.workload == w && r.server == server)
+            .filter_map(|r| r.txns_per_fsync)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let _ = writeln!(rows, "| {w} | {server} | {:.1} |", v[v.len() / 2]);
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "## Group commit\n\nTransactions made durable per fsync during each write workload \
+         (zxid delta over `zk_cnt_fsynctime` delta, median of runs):\n\n\
+         | workload | server | txns per fsync |\n|---|---|---:|\n{rows}"
+    )
 }

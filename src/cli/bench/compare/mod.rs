@@ -212,7 +212,14 @@ async fn measure(
             for s in order {
                 let mut args = base_args(a, plan, s);
                 args.write_pct = pct;
-                results.runs.push(run_one(w, &args).await?);
+                let before = commit_counters(&s.addr);
+                let mut r = run_one(w, &args).await?;
+                if let (Some((z0, f0)), Some((z1, f1))) = (before, commit_counters(&s.addr)) {
+                    if f1 > f0 && z1 > z0 {
+                        r.txns_per_fsync = Some((z1 - z0) as f64 / (f1 - f0) as f64);
+                    }
+                }
+                results.runs.push(r);
             }
         }
     }
@@ -289,6 +296,22 @@ fn short_count(n: usize) -> String {
     } else {
         n.to_string()
     }
+}
+
+/// The server's last zxid (`srvr`) and fsync count (`mntr`
+/// zk_cnt_fsynctime): their deltas over a run give transactions per fsync.
+fn commit_counters(addr: &str) -> Option<(i64, i64)> {
+    let srvr = servers::four_letter(addr, "srvr").ok()?;
+    let zxid = srvr
+        .lines()
+        .find_map(|l| l.strip_prefix("Zxid: 0x"))
+        .and_then(|h| i64::from_str_radix(h.trim(), 16).ok())?;
+    let mntr = servers::four_letter(addr, "mntr").ok()?;
+    let fsyncs = mntr
+        .lines()
+        .find_map(|l| l.strip_prefix("zk_cnt_fsynctime"))
+        .and_then(|v| v.trim().parse::<i64>().ok())?;
+    Some((zxid, fsyncs))
 }
 
 async fn run_one(w: Workload, args: &RunArgs) -> Result<BenchResult, String> {
