@@ -203,3 +203,50 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The same, with transactions prepared in batches before any of them
+    /// is applied (the durable pipeline): `prep` must see the outstanding
+    /// changes, so every outcome equals the one-at-a-time model's.
+    #[test]
+    fn pipelined_writes_match_the_sequential_model(
+        batches in proptest::collection::vec(proptest::collection::vec(op(), 1..8), 1..12)
+    ) {
+        let sessions = [0x100, 0x200];
+        let mut tree = DataTree::new(false);
+        let mut prep = Prep::new(false, false, false, super::digest::tree_digest(&tree));
+        let mut model = Model::new();
+        let mut notes = Vec::new();
+        let mut zxid = 0i64;
+        for batch in &batches {
+            let mut prepared = Vec::new();
+            for op in batch {
+                zxid += 1;
+                let session = match op {
+                    Op::Create { session, .. } | Op::CloseSession { session } => sessions[*session],
+                    _ => sessions[0],
+                };
+                let ctx = PrepCtx { session, cxid: zxid as i32, zxid, time: 1000 + zxid, auth: &[] };
+                let (txn, failure) = prep.prep(&tree, &ctx, &request(op));
+                let want = expect(&model, op, sessions);
+                prop_assert_eq!(failure.map_or(Ok(()), Err), want, "op {:?} at zxid {}", op, zxid);
+                if want.is_ok() {
+                    update(&mut model, op, sessions);
+                }
+                prepared.push(txn);
+            }
+            for txn in &prepared {
+                let rc = tree.apply(txn, &mut notes);
+                prep.applied(txn.hdr.zxid);
+                if let Some(d) = &txn.digest {
+                    prop_assert_eq!(d.tree_digest, super::digest::tree_digest(&tree), "digest after 0x{:x}", txn.hdr.zxid);
+                }
+                let _ = rc;
+            }
+            for p in PATHS {
+                prop_assert_eq!(tree.get(p).is_some(), model.contains_key(p), "{} after batch", p);
+            }
+            prop_assert_eq!(prep.digest(), super::digest::tree_digest(&tree));
+        }
+    }
+}

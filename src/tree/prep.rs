@@ -100,6 +100,9 @@ impl Change {
 #[derive(Debug, Default)]
 pub struct Prep {
     outstanding: HashMap<String, Change>,
+    /// (zxid, path) of every record put, in zxid order: lets `applied`
+    /// forget records in O(records applied) instead of scanning them all.
+    order: std::collections::VecDeque<(i64, String)>,
     /// Recognise and allow TTL nodes.
     pub extended_types: bool,
     /// Skip every ACL check (`skipACL=yes`).
@@ -172,6 +175,7 @@ impl Prep {
     pub fn new(extended_types: bool, skip_acl: bool, reconfig_enabled: bool, digest: i64) -> Prep {
         Prep {
             outstanding: HashMap::new(),
+            order: std::collections::VecDeque::new(),
             extended_types,
             skip_acl,
             reconfig_enabled,
@@ -181,8 +185,12 @@ impl Prep {
 
     /// Forgets change records of transactions up to `zxid`, now applied.
     pub fn applied(&mut self, zxid: i64) {
-        if !self.outstanding.is_empty() {
-            self.outstanding.retain(|_, c| c.zxid > zxid);
+        while self.order.front().is_some_and(|(z, _)| *z <= zxid) {
+            let (z, path) = self.order.pop_front().expect("checked");
+            // A later change to the same path keeps its record.
+            if self.outstanding.get(&path).is_some_and(|c| c.zxid <= z) {
+                self.outstanding.remove(&path);
+            }
         }
     }
 
@@ -217,6 +225,7 @@ impl Prep {
             None => 0,
         };
         self.digest = self.digest.wrapping_sub(before).wrapping_add(change.digest);
+        self.order.push_back((change.zxid, path.clone()));
         self.outstanding.insert(path, change);
     }
 
@@ -553,13 +562,18 @@ impl Prep {
         let mut paths = tree.ephemerals_java_order(ctx.session);
         let mut pending: Vec<(&String, &Change)> = self.outstanding.iter().collect();
         pending.sort_by_key(|(_, c)| c.zxid);
+        // Pending changes give each path's latest state: gone, or re-created
+        // by someone else, it is no longer this session's; created by this
+        // session, it is.
         for (p, c) in pending {
-            match &c.stat {
-                None => paths.retain(|q| q != p),
-                Some(s) if s.ephemeral_owner == ctx.session && !paths.contains(p) => {
-                    paths.push(p.clone())
-                }
-                Some(_) => {}
+            let owned = c
+                .stat
+                .as_ref()
+                .is_some_and(|s| s.ephemeral_owner == ctx.session);
+            if !owned {
+                paths.retain(|q| q != p);
+            } else if !paths.contains(p) {
+                paths.push(p.clone());
             }
         }
         // Each deletion changes the parent too (pzxid, child count), as
