@@ -370,6 +370,10 @@ fn group_commit(runs: &[crate::cli::bench::report::BenchResult]) -> String {
     let mut keys: Vec<(String, String)> = runs
         .iter()
         .filter(|r| r.txns_per_fsync.is_some())
+        // Only workloads that write; the others log just their sessions.
+        .filter(|r| {
+            r.workload == "write" || r.workload == "create" || r.workload.starts_with("mixed")
+        })
         .map(|r| (r.workload.clone(), r.server.clone()))
         .collect();
     keys.sort();
