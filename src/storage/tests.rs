@@ -687,3 +687,40 @@ fn compressed_snapshot_stops_recovery_with_a_clear_error() {
         "{e}"
     );
 }
+
+/// A crash right after a roll created the next file but before its first
+/// entry was synced leaves a header-only `log.<next zxid>`: recovery ends
+/// before it, and the reopened log must reuse the name (ZooKeeper
+/// overwrites it too) instead of failing to create the file.
+#[test]
+fn a_header_only_log_left_by_a_crash_is_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = workload();
+    let mut log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
+    for t in &txns[..5] {
+        log.append(t).unwrap();
+    }
+    log.sync().unwrap();
+    log.roll().unwrap();
+    // The roll's first append creates log.6; the crash loses the entry.
+    log.append(&txns[5]).unwrap();
+    drop(log);
+    let next = log_files(dir.path()).pop().unwrap();
+    assert!(next.ends_with("log.6"));
+    let header_only = fs::read(&next).unwrap()[..16].to_vec();
+    fs::write(&next, &header_only).unwrap();
+    let (read, torn) = read_all(dir.path(), 0).unwrap();
+    assert_eq!(read.len(), 5);
+    assert!(torn.is_none());
+
+    let mut log = TxnLog::open(dir.path(), TxnLogOptions::default()).unwrap();
+    for t in &txns[5..8] {
+        log.append(t).unwrap();
+    }
+    log.sync().unwrap();
+    let (read, _) = read_all(dir.path(), 0).unwrap();
+    assert_eq!(
+        read.iter().map(|t| t.hdr.zxid).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<i64>>()
+    );
+}

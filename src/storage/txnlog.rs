@@ -166,9 +166,14 @@ impl TxnLog {
 
     fn start_file(&mut self, zxid: i64) -> Result<(), StorageError> {
         let path = self.dir.join(datadir::log_name(zxid));
+        // A file of this name can exist only if a crash came right after it
+        // was created (a roll), before any entry in it was synced: recovery
+        // read every valid entry, and none has this zxid. Like ZooKeeper's
+        // FileOutputStream, start it afresh.
         let mut file = OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .open(&path)
             .map_err(StorageError::io("create", &path))?;
         let mut hdr = BytesMut::with_capacity(HEADER_LEN as usize);
