@@ -169,7 +169,7 @@ fn crash_rounds(kind: ServerKind, rounds: usize) {
 #[test]
 fn acknowledged_writes_survive_kill_9() {
     for kind in kinds_under_test() {
-        let rounds = if kind == ServerKind::Apache { 2 } else { 6 };
+        let rounds = if kind == ServerKind::Apache { 2 } else { 12 };
         crash_rounds(kind, rounds);
     }
 }
