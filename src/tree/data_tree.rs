@@ -46,7 +46,10 @@ pub struct ApplyResult {
 /// The tree, its ACL cache, its indexes and its watch tables.
 #[derive(Debug)]
 pub struct DataTree {
-    nodes: HashMap<String, Node>,
+    /// Path → node. aHash, not SipHash: every request looks up at least one
+    /// path, and aHash is several times faster while still keyed per process
+    /// (clients choose paths, so the hash must resist collision flooding).
+    nodes: HashMap<String, Node, ahash::RandomState>,
     /// Interned ACL lists.
     pub acls: AclCache,
     ephemerals: BTreeMap<i64, BTreeSet<String>>,
@@ -68,7 +71,7 @@ impl DataTree {
     /// with aversion -1, as DataTree.addConfigNode leaves it).
     pub fn new(extended_types: bool) -> DataTree {
         let mut t = DataTree {
-            nodes: HashMap::new(),
+            nodes: HashMap::default(),
             acls: AclCache::default(),
             ephemerals: BTreeMap::new(),
             containers: BTreeSet::new(),
