@@ -24,13 +24,6 @@ struct Acked {
     pairs: Vec<(String, String)>,
 }
 
-async fn connect(addr: &str) -> Client {
-    tokio::time::timeout(WAIT, Client::connect(addr, Duration::from_secs(10)))
-        .await
-        .expect("connect in time")
-        .expect("connect")
-}
-
 /// Writes until the connection fails, recording what was acknowledged.
 async fn writer(
     client: Client,
@@ -79,11 +72,7 @@ fn acked_count(a: &Mutex<Acked>) -> usize {
 
 fn crash_rounds(kind: ServerKind, rounds: usize) {
     let root = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime();
     let mut all = Acked::default();
     for round in 0..rounds {
         // A small snapCount: fuzzy snapshots are taken while the writers run,
@@ -95,14 +84,14 @@ fn crash_rounds(kind: ServerKind, rounds: usize) {
         // Kill after a different number of acknowledged writes each round.
         let kill_after = 50 + (round * 7919) % 400;
         rt.block_on(async {
-            let c = connect(&addr).await;
+            let c = common::connect_client(&addr).await;
             // Exists already after the first round.
             let _ = c
                 .create("/crash", b"", &acls::open_unsafe(), CreateMode::Persistent)
                 .await;
             let mut tasks = Vec::new();
             for w in 0..WRITERS {
-                let client = connect(&addr).await;
+                let client = common::connect_client(&addr).await;
                 tasks.push(tokio::spawn(writer(
                     client,
                     round,
@@ -131,7 +120,7 @@ fn crash_rounds(kind: ServerKind, rounds: usize) {
         // Restart and check everything acknowledged so far, every round.
         let server = TestServer::start_in(kind, SNAPSHOTS_OFTEN, root.path());
         rt.block_on(async {
-            let c = connect(&server.addr()).await;
+            let c = common::connect_client(&server.addr()).await;
             for (path, data) in &all.nodes {
                 let got = c.get_data(path, false).await;
                 let (d, _) = got.unwrap_or_else(|e| {

@@ -6,23 +6,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use common::{ServerKind, TestServer};
 use ferrozk::client::{acls, Client, CreateMode};
 use ferrozk::proto::records::data::{Id, ACL};
 
 const EXTRA: &[(&str, &str)] = &[("extendedTypesEnabled", "true"), ("snapCount", "500")];
-
-async fn connect(addr: &str) -> Client {
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        Client::connect(addr, Duration::from_secs(30)),
-    )
-    .await
-    .expect("connect in time")
-    .expect("connect")
-}
 
 /// A few thousand nodes of every kind; returns the session kept open so
 /// its ephemerals are live when the server dies.
@@ -110,7 +99,7 @@ async fn populate(c: &Client, addr: &str) {
         .await
         .unwrap();
     // A session that closes: a closeSession transaction deleting ephemerals.
-    let gone = connect(addr).await;
+    let gone = common::connect_client(addr).await;
     gone.create("/app/d1/gone", b"g", &open, CreateMode::Ephemeral)
         .await
         .unwrap();
@@ -159,21 +148,17 @@ fn compare(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>, what: &st
 
 fn round_trip(writer: ServerKind, reader: ServerKind) {
     let root = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime();
     let first = TestServer::start_in(writer, EXTRA, root.path());
     let (before, keep) = rt.block_on(async {
-        let c = connect(&first.addr()).await;
+        let c = common::connect_client(&first.addr()).await;
         populate(&c, &first.addr()).await;
         (dump(&c).await, c)
     });
     drop(first); // SIGKILL: the live session's ephemerals are in the log
     drop(keep);
     let second = TestServer::start_in(reader, EXTRA, root.path());
-    let after = rt.block_on(async { dump(&connect(&second.addr()).await).await });
+    let after = rt.block_on(async { dump(&common::connect_client(&second.addr()).await).await });
     compare(&before, &after, &format!("{writer:?} → {reader:?}"));
     if reader == ServerKind::Apache {
         // Apache checks the logged TxnDigests while replaying: ferrozk's must

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{run_with_timeout, ServerKind, TestServer};
-use ferrozk::client::{acls, Client, CreateMode};
+use ferrozk::client::{acls, CreateMode};
 
 /// (start, end) byte ranges of the entries of a log file.
 fn entries(file: &Path) -> Vec<(usize, usize)> {
@@ -49,21 +49,11 @@ fn newest_log(root: &Path) -> PathBuf {
     logs.pop().expect("a log file").1
 }
 
-async fn connect(addr: &str) -> Client {
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        Client::connect(addr, Duration::from_secs(30)),
-    )
-    .await
-    .expect("connect in time")
-    .expect("connect")
-}
-
 /// Starts ferrozk in `root`, creates /t0../t{n-1}, then SIGKILLs it.
 fn write_nodes(rt: &tokio::runtime::Runtime, root: &Path, n: usize) {
     let server = TestServer::start_in(ServerKind::Ferrozk, &[], root);
     rt.block_on(async {
-        let c = connect(&server.addr()).await;
+        let c = common::connect_client(&server.addr()).await;
         for i in 0..n {
             c.create(
                 &format!("/t{i}"),
@@ -77,18 +67,10 @@ fn write_nodes(rt: &tokio::runtime::Runtime, root: &Path, n: usize) {
     });
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn a_torn_tail_is_truncated_with_a_warning() {
     let root = tempfile::tempdir().unwrap();
-    let rt = runtime();
+    let rt = common::runtime();
     write_nodes(&rt, root.path(), 10);
     let log = newest_log(root.path());
     let e = entries(&log);
@@ -107,7 +89,7 @@ fn a_torn_tail_is_truncated_with_a_warning() {
         server.log_tail()
     );
     rt.block_on(async {
-        let c = connect(&server.addr()).await;
+        let c = common::connect_client(&server.addr()).await;
         for i in 0..9 {
             let (d, _) = c.get_data(&format!("/t{i}"), false).await.unwrap();
             assert_eq!(d.as_deref(), Some(format!("v{i}").as_bytes()));
@@ -124,7 +106,7 @@ fn a_torn_tail_is_truncated_with_a_warning() {
     // The truncated log takes new entries cleanly.
     let server = TestServer::start_in(ServerKind::Ferrozk, &[], root.path());
     rt.block_on(async {
-        let c = connect(&server.addr()).await;
+        let c = common::connect_client(&server.addr()).await;
         assert!(c.exists("/after", false).await.unwrap().is_some());
         assert!(c.exists("/t8", false).await.unwrap().is_some());
     });
@@ -133,7 +115,7 @@ fn a_torn_tail_is_truncated_with_a_warning() {
 #[test]
 fn corruption_in_the_middle_of_the_log_refuses_to_start() {
     let root = tempfile::tempdir().unwrap();
-    let rt = runtime();
+    let rt = common::runtime();
     write_nodes(&rt, root.path(), 10);
     let log = newest_log(root.path());
     let e = entries(&log);

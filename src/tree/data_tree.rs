@@ -210,47 +210,32 @@ impl DataTree {
             ..Default::default()
         };
         let res = match body {
-            TxnBody::Create(t) => {
-                rc.path = t.path.clone();
-                let owner = if t.ephemeral { session } else { 0 };
-                self.create(
-                    &t.path,
-                    &t.data,
-                    &t.acl,
-                    owner,
-                    t.parent_c_version,
-                    zxid,
-                    time,
-                    out,
-                )
-            }
-            TxnBody::CreateTtl(t) => {
-                rc.path = t.path.clone();
-                let owner = NodeKind::ttl_owner(t.ttl);
-                self.create(
-                    &t.path,
-                    &t.data,
-                    &t.acl,
-                    owner,
-                    t.parent_c_version,
-                    zxid,
-                    time,
-                    out,
-                )
-            }
-            TxnBody::CreateContainer(t) => {
-                rc.path = t.path.clone();
-                let owner = super::node::CONTAINER_OWNER;
-                self.create(
-                    &t.path,
-                    &t.data,
-                    &t.acl,
-                    owner,
-                    t.parent_c_version,
-                    zxid,
-                    time,
-                    out,
-                )
+            TxnBody::Create(_) | TxnBody::CreateTtl(_) | TxnBody::CreateContainer(_) => {
+                // The three create bodies differ only in how the owner is
+                // encoded (session, TTL, container marker).
+                let (path, data, acl, owner, parent_cversion) = match body {
+                    TxnBody::Create(t) => {
+                        let owner = if t.ephemeral { session } else { 0 };
+                        (&t.path, &t.data, &t.acl, owner, t.parent_c_version)
+                    }
+                    TxnBody::CreateTtl(t) => (
+                        &t.path,
+                        &t.data,
+                        &t.acl,
+                        NodeKind::ttl_owner(t.ttl),
+                        t.parent_c_version,
+                    ),
+                    TxnBody::CreateContainer(t) => (
+                        &t.path,
+                        &t.data,
+                        &t.acl,
+                        super::node::CONTAINER_OWNER,
+                        t.parent_c_version,
+                    ),
+                    _ => unreachable!("matched above"),
+                };
+                rc.path = path.clone();
+                self.create(path, data, acl, owner, parent_cversion, zxid, time, out)
             }
             TxnBody::Delete(t) => {
                 rc.path = t.path.clone();

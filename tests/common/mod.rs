@@ -475,3 +475,23 @@ pub fn try_start(kind: ServerKind, extra: &[(&str, &str)]) -> Result<TestServer,
 pub fn tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
+
+/// A tokio runtime for tests that drive async clients from sync code.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Connects `ferrozk::client` to `addr`, within a bound.
+pub async fn connect_client(addr: &str) -> ferrozk::client::Client {
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        ferrozk::client::Client::connect(addr, Duration::from_secs(30)),
+    )
+    .await
+    .expect("connect in time")
+    .expect("connect")
+}
