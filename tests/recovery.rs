@@ -144,3 +144,51 @@ fn corruption_in_the_middle_of_the_log_refuses_to_start() {
         out.describe()
     );
 }
+
+#[test]
+fn a_separate_data_log_dir_holds_the_logs() {
+    let root = tempfile::tempdir().unwrap();
+    let logs = root.path().join("txnlogs");
+    let extra = [("dataLogDir", logs.to_str().unwrap())];
+    let rt = common::runtime();
+    {
+        let server = TestServer::start_in(ServerKind::Ferrozk, &extra, root.path());
+        rt.block_on(async {
+            let c = common::connect_client(&server.addr()).await;
+            c.create("/sep", b"x", &acls::open_unsafe(), CreateMode::Persistent)
+                .await
+                .unwrap();
+        });
+    }
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir.join("version-2"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        names(&logs).iter().any(|n| n.starts_with("log.")),
+        "logs in dataLogDir: {:?}",
+        names(&logs)
+    );
+    let data = root.path().join("data");
+    assert!(
+        names(&data).iter().all(|n| !n.starts_with("log.")),
+        "no logs in dataDir: {:?}",
+        names(&data)
+    );
+    assert!(
+        names(&data).iter().any(|n| n.starts_with("snapshot.")),
+        "snapshots in dataDir"
+    );
+    let server = TestServer::start_in(ServerKind::Ferrozk, &extra, root.path());
+    rt.block_on(async {
+        let c = common::connect_client(&server.addr()).await;
+        assert!(
+            c.exists("/sep", false).await.unwrap().is_some(),
+            "recovered from the separate log dir"
+        );
+    });
+}
