@@ -103,6 +103,8 @@ pub struct Core {
     pub(super) last_container_check_ms: u64,
     /// Transactions waiting to be durable, and sessions waiting on them.
     pub(super) pipeline: super::pipeline::Pipeline,
+    /// Digest of the applied tree (the last applied TxnDigest).
+    pub(super) applied_digest: i64,
     /// The snapshot being written, if any.
     pub(super) snapshot: Option<super::snapshot::SnapshotJob>,
     /// Where snapshots go (none when running in memory).
@@ -138,11 +140,12 @@ impl Core {
     pub fn new(opts: ServerOptions) -> Core {
         let epoch = Instant::now();
         let tree = DataTree::new(opts.extended_types);
+        let digest = crate::tree::digest::tree_digest(&tree);
         let prep = Prep::new(
             opts.extended_types,
             opts.skip_acl,
             opts.reconfig_enabled,
-            crate::tree::digest::tree_digest(&tree),
+            digest,
         );
         let sessions = SessionTracker::new(opts.server_id, opts.tick_ms, wall_ms() as u64);
         Core {
@@ -160,6 +163,7 @@ impl Core {
             sync_stats: Default::default(),
             snapshot: None,
             snapshots: None,
+            applied_digest: digest,
             durable_rx: None,
         }
     }
@@ -181,6 +185,7 @@ impl Core {
             digest,
         );
         core.tree = tree;
+        core.applied_digest = digest;
         let now = core.now_ms();
         for (&id, &timeout) in sessions {
             core.sessions.add(SessionId(id), timeout.max(0) as u32, now);
@@ -302,6 +307,9 @@ impl Core {
         let mut notes = Vec::new();
         let rc = self.tree.apply(txn, &mut notes);
         self.prep.applied(txn.hdr.zxid);
+        if let Some(d) = &txn.digest {
+            self.applied_digest = d.tree_digest;
+        }
         self.deliver(&notes);
         rc
     }

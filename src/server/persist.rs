@@ -72,11 +72,9 @@ impl SnapshotSink for DiskSnapshot {
             .map_err(|e| e.to_string())
     }
 
-    fn finish(&mut self) -> Result<(), String> {
-        // A fuzzy snapshot carries no digest: its nodes are not the tree of
-        // any single zxid (ZooKeeper then skips the comparison too).
+    fn finish(&mut self, digest: Option<(i64, i64)>) -> Result<(), String> {
         let w = self.writer.take().ok_or("finish before begin")?;
-        w.finish(None).map(|_| ()).map_err(|e| e.to_string())
+        w.finish(digest).map(|_| ()).map_err(|e| e.to_string())
     }
 }
 

@@ -13,6 +13,11 @@
 //! interned after Z is written with the open ACL id -1, which is always
 //! valid (the setACL that gave it the new list comes after Z and is
 //! replayed). Parents are always written before their children.
+//!
+//! The digest trailer records the zxid and tree digest at the moment the
+//! walk *ends*, as ZooKeeper's does: replaying up to that zxid makes the
+//! tree exact again, so digest checks during recovery start there (before
+//! it, the fuzzy snapshot legitimately differs from any single zxid).
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -38,8 +43,9 @@ pub enum SnapPiece {
         /// Persisted stat.
         stat: StatPersisted,
     },
-    /// All nodes sent: finish and publish the file.
-    Done,
+    /// All nodes sent: finish and publish the file, recording the zxid
+    /// and tree digest at this moment (see the module doc).
+    Done(Option<(i64, i64)>),
 }
 
 /// What a snapshot writer does with the pieces (the storage layer).
@@ -59,8 +65,8 @@ pub trait SnapshotSink: Send + 'static {
         acl: i64,
         stat: &StatPersisted,
     ) -> Result<(), String>;
-    /// Completes the file (checksum, fsync, rename into place).
-    fn finish(&mut self) -> Result<(), String>;
+    /// Completes the file (checksum, digest trailer, fsync, rename).
+    fn finish(&mut self, digest: Option<(i64, i64)>) -> Result<(), String>;
 }
 
 /// Makes snapshot sinks; one per snapshot.
@@ -101,7 +107,7 @@ fn spawn_writer(
                             acl,
                             stat,
                         } => sink.node(&path, data.as_ref(), acl, &stat)?,
-                        SnapPiece::Done => return sink.finish(),
+                        SnapPiece::Done(digest) => return sink.finish(digest),
                     }
                 }
                 Err("snapshot abandoned".to_string())
@@ -152,7 +158,8 @@ impl Core {
         };
         for _ in 0..budget {
             let Some(path) = job.stack.pop() else {
-                let _ = job.tx.send(SnapPiece::Done);
+                let end = Some((self.tree.last_zxid, self.applied_digest));
+                let _ = job.tx.send(SnapPiece::Done(end));
                 self.snapshot = None;
                 return false;
             };
