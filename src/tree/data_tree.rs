@@ -320,15 +320,7 @@ impl DataTree {
         if parent.children.contains(name) {
             return Err(ErrorCode::NodeExists.code());
         }
-        let cversion = if parent_cversion == -1 {
-            parent.stat.cversion + 1
-        } else {
-            parent_cversion
-        };
-        if cversion > parent.stat.cversion {
-            parent.stat.cversion = cversion;
-            parent.stat.pzxid = zxid;
-        }
+        advance_cversion(&mut parent.stat, parent_cversion, zxid);
         parent.children.insert(name.into());
         let acl_id = self.acls.intern(acl);
         let node = Node::new(owned(data), acl_id, zxid, time, owner);
@@ -543,16 +535,23 @@ impl DataTree {
         let Some(node) = self.nodes.get_mut(path) else {
             return false;
         };
-        let cversion = if cversion == -1 {
-            node.stat.cversion + 1
-        } else {
-            cversion
-        };
-        if cversion > node.stat.cversion {
-            node.stat.cversion = cversion;
-            node.stat.pzxid = zxid;
-        }
+        advance_cversion(&mut node.stat, cversion, zxid);
         true
+    }
+}
+
+/// ZooKeeper's rule for a parent's cversion when a child is created (also
+/// DataTree.setCversionPzxid): -1 means "one more"; it only moves forward,
+/// and pzxid moves with it.
+fn advance_cversion(stat: &mut StatPersisted, cversion: i32, zxid: i64) {
+    let cversion = if cversion == -1 {
+        stat.cversion + 1
+    } else {
+        cversion
+    };
+    if cversion > stat.cversion {
+        stat.cversion = cversion;
+        stat.pzxid = zxid;
     }
 }
 
