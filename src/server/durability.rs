@@ -105,8 +105,8 @@ pub fn spawn(
     events: mpsc::UnboundedSender<LogEvent>,
     stats: Arc<SyncStats>,
     snap_count: u64,
-) -> std_mpsc::Sender<Txn> {
-    let (tx, rx) = std_mpsc::channel::<Txn>();
+) -> std_mpsc::Sender<Arc<Txn>> {
+    let (tx, rx) = std_mpsc::channel::<Arc<Txn>>();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);

@@ -76,10 +76,25 @@ pub(super) enum Then {
     Nothing,
 }
 
+impl Then {
+    /// Whether this answers a request of the transaction's session (and so
+    /// holds that session's later reads back until it is applied).
+    fn answers_session(&self) -> bool {
+        matches!(
+            self,
+            Then::Reply { .. }
+                | Then::Error { .. }
+                | Then::Connected { .. }
+                | Then::ClientClosed { .. }
+        )
+    }
+}
+
 /// A transaction in the pipeline.
 #[derive(Debug)]
 pub(super) struct Pending {
-    pub(super) txn: Txn,
+    /// Shared with the log thread: a write is never deep-copied to be logged.
+    pub(super) txn: std::sync::Arc<Txn>,
     pub(super) then: Then,
 }
 
@@ -107,7 +122,7 @@ pub(super) struct Pipeline {
     pub(super) pending: VecDeque<Pending>,
     pub(super) flows: HashMap<i64, SessionFlow>,
     /// The log thread; `None` runs in memory (each txn applies at once).
-    pub(super) log: Option<std::sync::mpsc::Sender<Txn>>,
+    pub(super) log: Option<std::sync::mpsc::Sender<std::sync::Arc<Txn>>>,
 }
 
 impl Core {
@@ -131,13 +146,8 @@ impl Core {
 
     /// Sends a transaction to the log; it is applied once durable.
     pub(super) fn submit(&mut self, txn: Txn, then: Then) {
-        if matches!(
-            then,
-            Then::Reply { .. }
-                | Then::Error { .. }
-                | Then::Connected { .. }
-                | Then::ClientClosed { .. }
-        ) {
+        let txn = std::sync::Arc::new(txn);
+        if then.answers_session() {
             self.pipeline
                 .flows
                 .entry(txn.hdr.client_id)
@@ -172,13 +182,7 @@ impl Core {
         {
             let p = self.pipeline.pending.pop_front().expect("checked");
             let session = p.txn.hdr.client_id;
-            let counted = matches!(
-                p.then,
-                Then::Reply { .. }
-                    | Then::Error { .. }
-                    | Then::Connected { .. }
-                    | Then::ClientClosed { .. }
-            );
+            let counted = p.then.answers_session();
             self.finish(p);
             if counted {
                 if let Some(f) = self.pipeline.flows.get_mut(&session) {

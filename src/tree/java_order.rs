@@ -49,17 +49,27 @@ fn table_size(count: usize, resize_at_three_quarters: bool) -> usize {
     }
 }
 
+/// Iteration order of a Java hash table of `bins` buckets holding `items`
+/// (given in insertion order, with their hashes): by bucket, then by
+/// insertion within a bucket.
+fn bucket_order<T>(items: Vec<(i32, T)>, bins: usize) -> Vec<(i32, T)> {
+    let mut keyed: Vec<(usize, usize, (i32, T))> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, (h, t))| (bucket(h, bins), i, (h, t)))
+        .collect();
+    keyed.sort_by_key(|&(b, i, _)| (b, i));
+    keyed.into_iter().map(|(_, _, item)| item).collect()
+}
+
 /// Orders items, given in insertion order with their Java hashes, as a
 /// `java.util.HashSet` built by inserting them would iterate.
 pub fn hash_set_order<T>(items: Vec<(i32, T)>) -> Vec<T> {
     let bins = table_size(items.len(), false);
-    let mut keyed: Vec<(usize, usize, T)> = items
+    bucket_order(items, bins)
         .into_iter()
-        .enumerate()
-        .map(|(i, (h, t))| (bucket(h, bins), i, t))
-        .collect();
-    keyed.sort_by_key(|&(b, i, _)| (b, i));
-    keyed.into_iter().map(|(_, _, t)| t).collect()
+        .map(|(_, t)| t)
+        .collect()
 }
 
 /// Java's `HashMap.tableSizeFor`: the smallest power of two >= `c` (>= 1).
@@ -73,29 +83,29 @@ fn table_size_for(c: usize) -> usize {
 /// current count (`tableSizeFor(size / 0.75 + 1)`), which regroups buckets —
 /// this is the order of ZooKeeper's `DataTree.getEphemerals(session)`.
 pub fn cloned_hash_set_order<T>(items: Vec<(i32, T)>) -> Vec<T> {
-    let bins = table_size_for((items.len() as f32 / 0.75 + 1.0) as usize);
-    let hashed: Vec<(i32, (i32, T))> = items.into_iter().map(|(h, t)| (h, (h, t))).collect();
-    let original = hash_set_order(hashed);
-    let mut keyed: Vec<(usize, usize, T)> = original
+    let (bins, clone_bins) = (
+        table_size(items.len(), false),
+        table_size_for((items.len() as f32 / 0.75 + 1.0) as usize),
+    );
+    let original = bucket_order(items, bins);
+    bucket_order(original, clone_bins)
         .into_iter()
-        .enumerate()
-        .map(|(i, (h, t))| (bucket(h, bins), i, t))
-        .collect();
-    keyed.sort_by_key(|&(b, i, _)| (b, i));
-    keyed.into_iter().map(|(_, _, t)| t).collect()
+        .map(|(_, t)| t)
+        .collect()
 }
 
 /// Orders auth ids, given in insertion order, as ZooKeeper's
 /// ConcurrentHashMap-backed `authInfo` set iterates them.
 pub fn auth_order(inserted: &[Id]) -> Vec<Id> {
     let bins = table_size(inserted.len(), true);
-    let mut keyed: Vec<(usize, usize, &Id)> = inserted
+    let hashed = inserted
         .iter()
-        .enumerate()
-        .map(|(i, id)| (bucket(id_hash(id), bins), i, id))
+        .map(|id| (id_hash(id), id.clone()))
         .collect();
-    keyed.sort_by_key(|&(b, i, _)| (b, i));
-    keyed.into_iter().map(|(_, _, id)| id.clone()).collect()
+    bucket_order(hashed, bins)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
 }
 
 #[cfg(test)]

@@ -76,11 +76,19 @@ struct Change {
     /// `None`: deleted by a pending transaction.
     stat: Option<StatPersisted>,
     child_count: i32,
-    acl: Vec<ACL>,
+    acl: PendingAcl,
     /// The node's data in this state (for the digest).
     data: Option<Bytes>,
     /// The node's digest in this state (0 when deleted); set by `put`.
     digest: i64,
+}
+
+/// A pending node's ACL: the tree's interned list while unchanged (no copy
+/// per write), or the list a pending create/setACL gave it.
+#[derive(Debug, Clone)]
+enum PendingAcl {
+    Interned(i64),
+    List(Vec<ACL>),
 }
 
 impl Change {
@@ -89,7 +97,7 @@ impl Change {
             zxid,
             stat: None,
             child_count: 0,
-            acl: vec![],
+            acl: PendingAcl::List(vec![]),
             data: None,
             digest: 0,
         }
@@ -206,7 +214,7 @@ impl Prep {
             zxid: -1,
             stat: Some(node.stat.clone()),
             child_count: node.children.len() as i32,
-            acl: tree.acl_of(node),
+            acl: PendingAcl::Interned(node.acl),
             data: node.data.clone(),
             digest: 0,
         })
@@ -245,8 +253,19 @@ impl Prep {
         }
     }
 
-    fn check_acl(&self, acl: &[ACL], perm: i32, ctx: &PrepCtx) -> Result<(), ErrorCode> {
-        acl::check(acl, perm, ctx.auth, self.skip_acl)
+    fn check_acl(
+        &self,
+        tree: &DataTree,
+        acl: &PendingAcl,
+        perm: i32,
+        ctx: &PrepCtx,
+    ) -> Result<(), ErrorCode> {
+        match acl {
+            PendingAcl::Interned(id) => tree
+                .acls
+                .with(*id, |a| acl::check(a, perm, ctx.auth, self.skip_acl)),
+            PendingAcl::List(a) => acl::check(a, perm, ctx.auth, self.skip_acl),
+        }
     }
 
     /// Prepares `req` (a write, see [`Request::is_write`]) into a transaction.
@@ -373,7 +392,7 @@ impl Prep {
         let parent_path = parent_of(&r.path).to_string();
         let acl = acl::fixup(ctx.auth, &r.acl)?;
         let parent = self.record(tree, &parent_path)?;
-        self.check_acl(&parent.acl, perms::CREATE, ctx)?;
+        self.check_acl(tree, &parent.acl, perms::CREATE, ctx)?;
         let pstat = parent.stat.clone().expect("live record");
         let mut p = r.path.clone();
         if mode.sequential {
@@ -443,7 +462,7 @@ impl Prep {
             zxid: ctx.zxid,
             stat: Some(stat),
             child_count: 0,
-            acl,
+            acl: PendingAcl::List(acl),
             data: r.data.clone(),
             digest: 0,
         };
@@ -475,7 +494,7 @@ impl Prep {
     ) -> Result<TxnBody, ErrorCode> {
         let parent_path = parent_for_delete(p)?;
         let parent = self.record(tree, parent_path)?;
-        self.check_acl(&parent.acl, perms::DELETE, ctx)?;
+        self.check_acl(tree, &parent.acl, perms::DELETE, ctx)?;
         let node = self.record(tree, p)?;
         check_version(node.stat.as_ref().expect("live").version, version)?;
         if node.child_count > 0 {
@@ -497,7 +516,7 @@ impl Prep {
     ) -> Result<TxnBody, ErrorCode> {
         valid(p)?;
         let mut node = self.record(tree, p)?;
-        self.check_acl(&node.acl, perms::WRITE, ctx)?;
+        self.check_acl(tree, &node.acl, perms::WRITE, ctx)?;
         let s = node.stat.as_mut().expect("live");
         let new_version = check_version(s.version, version)?;
         s.version = new_version;
@@ -524,12 +543,12 @@ impl Prep {
         valid(p)?;
         let acl = acl::fixup(ctx.auth, acl)?;
         let mut node = self.record(tree, p)?;
-        self.check_acl(&node.acl, perms::ADMIN, ctx)?;
+        self.check_acl(tree, &node.acl, perms::ADMIN, ctx)?;
         let s = node.stat.as_mut().expect("live");
         let new_version = check_version(s.aversion, version)?;
         s.aversion = new_version;
         node.zxid = ctx.zxid;
-        node.acl = acl.clone();
+        node.acl = PendingAcl::List(acl.clone());
         self.put(tree, p.to_string(), node);
         Ok(TxnBody::SetAcl(SetACLTxn {
             path: p.to_string(),
@@ -547,7 +566,7 @@ impl Prep {
     ) -> Result<TxnBody, ErrorCode> {
         valid(p)?;
         let node = self.record(tree, p)?;
-        self.check_acl(&node.acl, perms::READ, ctx)?;
+        self.check_acl(tree, &node.acl, perms::READ, ctx)?;
         let v = check_version(node.stat.as_ref().expect("live").version, version)?;
         Ok(TxnBody::Check(CheckVersionTxn {
             path: p.to_string(),
