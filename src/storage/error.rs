@@ -135,6 +135,55 @@ pub enum StorageError {
     /// Misuse of the writer API.
     #[error("{0}")]
     Usage(String),
+    /// An epoch file that does not hold one decimal epoch on its first
+    /// line (QuorumPeer.readLongFromFile: "Found <line> in <file>").
+    #[error("{path}: found {found:?} where an epoch (a decimal number from 0 to 4294967295) was expected")]
+    BadEpochFile {
+        /// `acceptedEpoch`, `currentEpoch` or `currentEpoch.tmp`.
+        path: PathBuf,
+        /// The first line of the file ("" if the file is empty).
+        found: String,
+    },
+    /// The log holds a transaction of a later epoch than `currentEpoch`
+    /// says this server has synced to, and no `currentEpoch.tmp` shows an
+    /// update was cut short (QuorumPeer.loadDataBase).
+    #[error("the current epoch, {current:#x}, is older than the last zxid, {last_zxid:#x} ({path}; no {path}.tmp to recover from)")]
+    CurrentEpochBehind {
+        /// The `currentEpoch` file.
+        path: PathBuf,
+        /// Its value.
+        current: u32,
+        /// The last zxid of the recovered database.
+        last_zxid: i64,
+    },
+    /// `acceptedEpoch` below `currentEpoch`: a server never syncs to a
+    /// leader whose epoch it has not accepted (QuorumPeer.loadDataBase).
+    #[error(
+        "the accepted epoch, {accepted:#x}, is less than the current epoch, {current:#x} ({path})"
+    )]
+    AcceptedEpochBehind {
+        /// The `acceptedEpoch` file.
+        path: PathBuf,
+        /// Its value.
+        accepted: u32,
+        /// The current epoch.
+        current: u32,
+    },
+    /// No `myid` file in dataDir (QuorumPeerConfig: "myid file is missing").
+    #[error("myid file is missing: {path}")]
+    MyIdMissing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The first line of `myid` is not a server id (QuorumPeerConfig:
+    /// "serverid <line> is not a number").
+    #[error("serverid {found} is not a number (a decimal integer, 0 or more), in {path}")]
+    BadMyId {
+        /// The `myid` file.
+        path: PathBuf,
+        /// Its first line ("" if the file is empty).
+        found: String,
+    },
 }
 
 impl StorageError {

@@ -44,6 +44,9 @@ pub struct LogEntry {
     pub file: PathBuf,
     /// Offset of its framed entry in the file.
     pub offset: u64,
+    /// Offset just past its framed entry (its end-of-record byte): where
+    /// the next entry, or the end of the log, starts.
+    pub end: u64,
 }
 
 /// A torn write at the end of the newest log file.
@@ -246,10 +249,16 @@ impl TxnLogReader {
                 Step::Entry(offset, txn) => {
                     let zxid = txn.hdr.zxid;
                     let file = c.path.clone();
+                    let end = c.pos;
                     self.cur = Some(c);
                     self.last_good_zxid = zxid;
                     if zxid > self.after {
-                        return Ok(Some(LogEntry { txn, file, offset }));
+                        return Ok(Some(LogEntry {
+                            txn,
+                            file,
+                            offset,
+                            end,
+                        }));
                     }
                 }
             }

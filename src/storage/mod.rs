@@ -23,20 +23,30 @@
 pub mod datadir;
 pub mod digest;
 pub mod entry;
+pub mod epoch;
 pub mod error;
 pub mod logread;
+pub mod myid;
 pub mod recover;
 pub mod snapshot;
 pub mod snapshot_read;
+pub mod truncate;
 pub mod txnlog;
 
 #[cfg(test)]
+mod epoch_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod truncate_tests;
 
 pub use datadir::{purge, Purged};
+pub use epoch::{epoch_of_zxid, load_epochs, read_epoch, write_epoch, EpochFile, Epochs};
 pub use error::{Defect, StorageError};
 pub use logread::{read_all, truncate_torn_tail, LogEntry, TornTail, TxnLogReader};
+pub use myid::read_myid;
 pub use recover::{recover, recover_with, DigestMismatch, RecoverOptions, Recovered};
 pub use snapshot::{write_snapshot, SnapshotWriter};
 pub use snapshot_read::{read_snapshot, SnapNode, Snapshot, ZxidDigest};
+pub use truncate::{snapshots_after, truncate_log};
 pub use txnlog::{TxnLog, TxnLogOptions};
