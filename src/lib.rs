@@ -18,6 +18,8 @@
 //! - [`config`]: zoo.cfg and TOML configuration.
 //! - [`client`]: an async client library (tests, later the shell and bench).
 //! - [`cli`]: the `ferrozk` command line.
+//! - [`zab`]: replication: leader election, discovery, synchronization and
+//!   broadcast as a pure state machine, and its wire encodings.
 #![warn(missing_docs)]
 
 pub mod cli;
@@ -28,3 +30,4 @@ pub mod server;
 pub mod session;
 pub mod storage;
 pub mod tree;
+pub mod zab;
