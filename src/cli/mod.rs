@@ -175,7 +175,7 @@ mod tests {
     fn config_errors_exit_2_and_server_errors_exit_1() {
         let config = CliError::Config(ConfigError::missing("clientPort", "x"));
         assert_eq!(config.exit_code(), ExitCode::from(2));
-        let serve = CliError::Serve(serve::ServeError::Ensemble);
+        let serve = CliError::Serve(serve::ServeError::Options("myid: missing".into()));
         assert_eq!(serve.exit_code(), ExitCode::from(1));
     }
 }

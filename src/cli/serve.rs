@@ -17,9 +17,6 @@ pub enum ServeError {
     /// The configuration cannot be served as given (names the key).
     #[error("{0}")]
     Options(String),
-    /// An ensemble configuration: replication is not implemented yet.
-    #[error("server.N lines describe an ensemble; ferrozk serves standalone only so far")]
-    Ensemble,
     /// The data directory could not be created.
     #[error("dataDir: cannot create {path}: {source}")]
     DataDir {
@@ -38,9 +35,6 @@ pub enum ServeError {
 
 /// Run the server until it stops.
 pub fn serve(config: Config) -> Result<(), ServeError> {
-    if config.is_distributed() {
-        return Err(ServeError::Ensemble);
-    }
     let opts = ServerOptions::from_config(&config).map_err(ServeError::Options)?;
     std::fs::create_dir_all(&opts.data_dir).map_err(|source| ServeError::DataDir {
         path: opts.data_dir.display().to_string(),

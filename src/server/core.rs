@@ -27,7 +27,7 @@ use crate::proto::{multi::MultiResult, ErrorCode, OpCode, Request};
 use crate::session::{SessionId, SessionTracker};
 use crate::tree::prep::{Prep, PrepCtx};
 use crate::tree::read::{self, ReadCtx};
-use crate::tree::txn::Txn;
+use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::watch::STATE_SYNC_CONNECTED;
 use crate::tree::{ApplyResult, DataTree, Notification};
 
@@ -67,6 +67,8 @@ pub enum CoreMsg {
     },
     /// The connection is gone.
     Closed { conn: ConnId },
+    /// Something happened on the quorum network (ensemble members only).
+    Quorum(super::quorum_net::NetEvent),
     /// A four-letter word.
     FourLetter {
         cmd: String,
@@ -113,6 +115,10 @@ pub struct Core {
     pub(crate) sync_stats: std::sync::Arc<super::durability::SyncStats>,
     /// Reports from the log thread.
     durable_rx: Option<mpsc::UnboundedReceiver<super::durability::LogEvent>>,
+    /// The log thread, joined when the log must be closed (TRUNC).
+    log_thread: Option<std::thread::JoinHandle<()>>,
+    /// Replication, when this server is a member of an ensemble.
+    pub(crate) replica: Option<super::replica::Replica>,
 }
 
 pub(super) fn wall_ms() -> i64 {
@@ -165,6 +171,8 @@ impl Core {
             snapshots: None,
             applied_digest: digest,
             durable_rx: None,
+            log_thread: None,
+            replica: None,
         }
     }
 
@@ -196,11 +204,35 @@ impl Core {
     /// Sends every transaction through a transaction log before applying
     /// it (without this the core runs in memory).
     pub fn with_log(mut self, sink: Box<dyn super::durability::TxnSink>) -> Core {
+        self.start_log(sink);
+        self
+    }
+
+    /// Starts the log thread on `sink` with a fresh report channel (reports
+    /// of a previous thread must never be mistaken for this one's).
+    pub(super) fn start_log(&mut self, sink: Box<dyn super::durability::TxnSink>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let snap_count = u64::from(self.opts.snap_count);
-        let log = super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
+        let (log, thread) =
+            super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
         self.pipeline.log = Some(log);
         self.durable_rx = Some(rx);
+        self.log_thread = Some(thread);
+    }
+
+    /// Stops the log thread after it has made everything sent durable.
+    pub(super) fn stop_log(&mut self) {
+        self.pipeline.log = None;
+        if let Some(t) = self.log_thread.take() {
+            let _ = t.join();
+        }
+        self.durable_rx = None;
+    }
+
+    /// Makes this server a member of an ensemble.
+    pub(crate) fn with_replica(mut self, replica: super::replica::Replica) -> Core {
+        self.replica = Some(replica);
+        self.zab_outputs();
         self
     }
 
@@ -222,7 +254,10 @@ impl Core {
     /// Runs until every sender is gone.
     pub async fn run(mut self, mut rx: mpsc::Receiver<CoreMsg>) {
         loop {
-            let deadline = self.next_timer_ms();
+            let mut deadline = self.next_timer_ms();
+            if let Some(r) = &self.replica {
+                deadline = deadline.min(r.peer.deadline());
+            }
             let sleep = tokio::time::sleep_until(
                 (self.epoch + std::time::Duration::from_millis(deadline)).into(),
             );
@@ -246,6 +281,7 @@ impl Core {
                     None => return,
                 },
                 Some(event) = durable => match event {
+                    super::durability::LogEvent::Durable(zxid) if self.replica.is_some() => self.zab_persisted(zxid),
                     super::durability::LogEvent::Durable(zxid) => self.on_durable(zxid),
                     super::durability::LogEvent::SnapshotDue => self.snapshot_due(),
                 },
@@ -256,6 +292,7 @@ impl Core {
             if snapshotting {
                 self.advance_snapshot(snapshot_budget);
             }
+            self.zab_tick();
             self.on_timer();
         }
     }
@@ -307,6 +344,20 @@ impl Core {
         let mut notes = Vec::new();
         let rc = self.tree.apply(txn, &mut notes);
         self.prep.applied(txn.hdr.zxid);
+        if self.replica.is_some() {
+            // Every member tracks every session (the leader expires them).
+            let id = SessionId(txn.hdr.client_id);
+            match &txn.body {
+                TxnBody::CreateSession(c) if self.sessions.get(id).is_none() => {
+                    let now = self.now_ms();
+                    self.sessions.add(id, c.time_out.max(0) as u32, now);
+                }
+                TxnBody::CloseSession(_) => {
+                    self.sessions.remove(id);
+                }
+                _ => {}
+            }
+        }
         if let Some(d) = &txn.digest {
             self.applied_digest = d.tree_digest;
         }
@@ -374,6 +425,7 @@ impl Core {
                 body,
             } => self.on_request(conn, xid, op, body),
             CoreMsg::Closed { conn } => self.close_conn(conn),
+            CoreMsg::Quorum(ev) => self.on_quorum(ev),
             CoreMsg::FourLetter { cmd, reply } => {
                 let _ = reply.send(super::fourlw::run(self, &cmd));
             }
@@ -414,6 +466,15 @@ impl Core {
         let now = self.now_ms();
         let started = Instant::now();
         let last = self.tree.last_zxid;
+        if let Some(r) = self.replica.as_mut() {
+            if let Some(c) = self.conns.get(&conn) {
+                r.touched.insert(session, c.timeout_ms);
+            }
+            if !r.is_leader() && super::forward::goes_to_leader(op) {
+                self.forward(conn, session, xid, op, body);
+                return;
+            }
+        }
         if let Some(err) = null_path_error(op, &body) {
             // Jute decodes a null path (length -1) as "", but ZooKeeper sees
             // Java's null and fails in op-specific ways; kazoo sends "" as
@@ -514,6 +575,7 @@ impl Core {
                 self.submit(txn, Then::ClientClosed { conn, xid });
             }
             req if req.is_write() => self.write(conn, session, xid, &req),
+            Request::Sync(r) if self.replica.is_some() => self.local_sync(conn, session, xid, r.path),
             req => {
                 // Disjoint field borrows: no copy of the auth list per read.
                 let ctx = ReadCtx {

@@ -99,19 +99,20 @@ impl RollPolicy {
 
 /// Starts the log thread. Transactions sent to the returned channel are
 /// made durable in order; after each group the zxid of its last
-/// transaction is reported on `events`.
+/// transaction is reported on `events`. Dropping the channel stops the
+/// thread once everything sent is durable (join the handle to wait).
 pub fn spawn(
     mut sink: Box<dyn TxnSink>,
     events: mpsc::UnboundedSender<LogEvent>,
     stats: Arc<SyncStats>,
     snap_count: u64,
-) -> std_mpsc::Sender<Arc<Txn>> {
+) -> (std_mpsc::Sender<Arc<Txn>>, std::thread::JoinHandle<()>) {
     let (tx, rx) = std_mpsc::channel::<Arc<Txn>>();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
     let mut policy = RollPolicy::new(snap_count, seed);
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("ferrozk-log".into())
         .spawn(move || {
             let fail = |what: &str, e: String| -> ! {
@@ -155,7 +156,7 @@ pub fn spawn(
             }
         })
         .expect("spawn the log thread");
-    tx
+    (tx, thread)
 }
 
 #[cfg(test)]

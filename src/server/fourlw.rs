@@ -26,6 +26,11 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
         return format!("{cmd} is not executed because it is not in the whitelist.\n");
     }
     let mut s = String::new();
+    let needs_serving = !matches!(cmd, "ruok" | "conf" | "envi" | "isro" | "srst" | "crst");
+    if needs_serving && !core.serving() {
+        // ZooKeeper's answer while electing or syncing.
+        return "This ZooKeeper instance is not currently serving requests\n".into();
+    }
     match cmd {
         "ruok" => s.push_str("imok"),
         "isro" => s.push_str("rw"),
@@ -48,7 +53,7 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
             let _ = writeln!(s, "Connections: {}", core.conns.len());
             let _ = writeln!(s, "Outstanding: 0");
             let _ = writeln!(s, "Zxid: 0x{:x}", core.tree.last_zxid);
-            let _ = writeln!(s, "Mode: standalone");
+            let _ = writeln!(s, "Mode: {}", mode(core));
             let _ = writeln!(s, "Node count: {}", core.tree.len());
         }
         "mntr" => {
@@ -62,9 +67,9 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
                 .sync_stats
                 .txns
                 .load(std::sync::atomic::Ordering::Relaxed);
-            let lines: [(&str, String); 16] = [
+            let lines: [(&str, String); 18] = [
                 ("zk_version", VERSION.to_string()),
-                ("zk_server_state", "standalone".into()),
+                ("zk_server_state", mode(core).into()),
                 (
                     "zk_avg_latency",
                     format!(
@@ -87,6 +92,14 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
                 ("zk_ephemerals_count", eph.to_string()),
                 ("zk_global_sessions", core.sessions.len().to_string()),
                 ("zk_last_zxid", core.tree.last_zxid.to_string()),
+                (
+                    "ferrozk_current_epoch",
+                    core.replica.as_ref().map_or(0, |r| r.peer.current_epoch()).to_string(),
+                ),
+                (
+                    "ferrozk_accepted_epoch",
+                    core.replica.as_ref().map_or(0, |r| r.peer.accepted_epoch()).to_string(),
+                ),
                 // Group commit: fsyncs, and transactions they covered.
                 ("zk_cnt_fsynctime", syncs.to_string()),
                 ("ferrozk_logged_txns", logged.to_string()),
@@ -200,4 +213,12 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
         _ => unreachable!("is_command() gates this"),
     }
     s
+}
+
+/// What `srvr` calls our role: `standalone`, or the Zab role.
+fn mode(core: &Core) -> &'static str {
+    match &core.replica {
+        None => "standalone",
+        Some(r) => r.peer.state().role_name(),
+    }
 }

@@ -22,6 +22,9 @@ use crate::tree::txn::{Txn, TxnBody};
 impl Core {
     pub(super) fn next_timer_ms(&self) -> u64 {
         let containers = self.last_container_check_ms + self.opts.container_check_interval_ms;
+        if !self.owns_sessions() {
+            return containers;
+        }
         match self.sessions.next_deadline() {
             Some(d) => d.min(containers),
             None => containers,
@@ -31,6 +34,14 @@ impl Core {
     /// Expires sessions and reaps containers whose time has come.
     pub(super) fn on_timer(&mut self) {
         let now = self.now_ms();
+        if !self.owns_sessions() {
+            // Learners neither expire sessions nor reap: the leader does,
+            // through transactions everyone applies.
+            if now >= self.last_container_check_ms + self.opts.container_check_interval_ms {
+                self.last_container_check_ms = now;
+            }
+            return;
+        }
         for id in self.sessions.expire(now) {
             tracing::info!("expiring session 0x{:x}", id.0);
             let txn = self.close_session_txn(id.0, 0);
@@ -86,6 +97,11 @@ impl Core {
         out: mpsc::UnboundedSender<Out>,
     ) {
         let req = &c.req;
+        if !self.serving() {
+            tracing::info!(%peer, "refusing session: no leader established");
+            let _ = out.send(Out::Close);
+            return;
+        }
         if req.last_zxid_seen > self.tree.last_zxid {
             tracing::info!(
                 %peer,
@@ -122,6 +138,12 @@ impl Core {
             let id = self.sessions.create(timeout, now).0;
             self.conns.insert(conn, conn_state(id));
             self.session_conn.insert(id, conn);
+            if self.replica.as_ref().is_some_and(|r| !r.is_leader()) {
+                // The session exists once the leader commits it.
+                self.sessions.remove(SessionId(id));
+                self.forward_create_session(conn, id, timeout, c.read_only.map(|_| false));
+                return;
+            }
             let zxid = self.take_zxid();
             let ctx = PrepCtx {
                 session: id,

@@ -6,10 +6,14 @@
 pub mod conn;
 pub mod core;
 pub mod durability;
+mod ensemble;
+mod forward;
 pub mod fourlw;
 mod lifecycle;
 pub mod persist;
 mod pipeline;
+pub mod quorum_net;
+pub(crate) mod replica;
 pub mod snapshot;
 pub mod stats;
 
@@ -71,6 +75,21 @@ pub struct ServerOptions {
     pub server_id: u64,
     /// snapCount: transactions between snapshots (randomised).
     pub snap_count: u32,
+    /// Ensemble membership; `None` runs standalone.
+    pub ensemble: Option<EnsembleOptions>,
+}
+
+/// What a member of an ensemble needs beyond a standalone server.
+#[derive(Debug, Clone)]
+pub struct EnsembleOptions {
+    /// Our id (the `myid` file).
+    pub my_id: u64,
+    /// Every `server.N` line.
+    pub servers: Vec<crate::config::QuorumServer>,
+    /// initLimit, in ticks.
+    pub init_limit: u32,
+    /// syncLimit, in ticks.
+    pub sync_limit: u32,
 }
 
 impl Default for ServerOptions {
@@ -97,6 +116,7 @@ impl Default for ServerOptions {
             four_letter_words: Default::default(),
             server_id: 1,
             snap_count: 100_000,
+            ensemble: None,
         }
     }
 }
@@ -111,6 +131,20 @@ impl ServerOptions {
                 .map_err(|e| format!("clientPortAddress: cannot resolve {listen}: {e}"))?
                 .next()
                 .ok_or_else(|| format!("clientPortAddress: {listen} resolves to nothing"))?,
+        };
+        let ensemble = if c.is_distributed() {
+            let my_id = crate::storage::read_myid(&c.data_dir).map_err(|e| e.to_string())?;
+            if !c.servers.contains_key(&my_id) {
+                return Err(format!("myid: {my_id} has no server.{my_id} line"));
+            }
+            Some(EnsembleOptions {
+                my_id,
+                servers: c.servers.values().cloned().collect(),
+                init_limit: c.init_limit,
+                sync_limit: c.sync_limit,
+            })
+        } else {
+            None
         };
         Ok(ServerOptions {
             listen,
@@ -132,8 +166,9 @@ impl ServerOptions {
             skip_acl: c.skip_acl,
             reconfig_enabled: c.reconfig_enabled,
             four_letter_words: c.four_letter_words.clone(),
-            server_id: 1,
+            server_id: ensemble.as_ref().map_or(1, |e| e.my_id),
             snap_count: c.snap_count,
+            ensemble,
         })
     }
 }
@@ -184,6 +219,9 @@ pub enum StartError {
     /// The database could not be recovered (names the file and the damage).
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// A quorum setting is unusable (names the key).
+    #[error("{0}")]
+    Quorum(String),
     /// The client port could not be bound.
     #[error("clientPort: cannot listen on {addr}: {source}")]
     Bind {
@@ -224,11 +262,21 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
     }
     let snapshots = persist::SnapshotDir(opts.data_dir.clone());
     let snapshot_now = rec.snapshot.is_some() && rec.txns_replayed > 0;
+    let snap_zxid = rec
+        .snapshot
+        .as_ref()
+        .and_then(|p| p.file_name()?.to_str().map(str::to_owned))
+        .and_then(|n| crate::storage::datadir::zxid_from_name(&n, crate::storage::datadir::SNAPSHOT_PREFIX))
+        .unwrap_or(0);
     let mut core = core::Core::restored(opts, rec.tree, &rec.sessions, rec.digest)
         .with_log(Box::new(log))
         .with_snapshots(Box::new(snapshots));
     if snapshot_now {
         core.start_snapshot();
+    }
+    if let Some(e) = core.opts.ensemble.clone() {
+        let replica = ensemble::start_member(&core, &e, tx.clone(), snap_zxid).await?;
+        core = core.with_replica(replica);
     }
     let core_task = tokio::spawn(core.run(rx));
     let counts: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();

@@ -79,7 +79,7 @@ pub(super) enum Then {
 impl Then {
     /// Whether this answers a request of the transaction's session (and so
     /// holds that session's later reads back until it is applied).
-    fn answers_session(&self) -> bool {
+    pub(super) fn answers_session(&self) -> bool {
         matches!(
             self,
             Then::Reply { .. }
@@ -154,6 +154,13 @@ impl Core {
                 .or_default()
                 .in_pipeline += 1;
         }
+        if self.replica.is_some() {
+            // Replicated: the txn is proposed; Zab persists it and reports
+            // the commit (`Output::Deliver`), which completes it here.
+            self.pipeline.pending.push_back(Pending { txn: txn.clone(), then });
+            self.propose(txn);
+            return;
+        }
         match &self.pipeline.log {
             Some(log) => {
                 if log.send(txn.clone()).is_err() {
@@ -181,14 +188,8 @@ impl Core {
             .is_some_and(|p| p.txn.hdr.zxid <= zxid)
         {
             let p = self.pipeline.pending.pop_front().expect("checked");
-            let session = p.txn.hdr.client_id;
-            let counted = p.then.answers_session();
-            self.finish(p);
-            if counted {
-                if let Some(f) = self.pipeline.flows.get_mut(&session) {
-                    f.in_pipeline -= 1;
-                    touched.push(session);
-                }
+            if let Some(session) = self.complete(p) {
+                touched.push(session);
             }
         }
         for session in touched {
@@ -196,8 +197,28 @@ impl Core {
         }
     }
 
-    /// Processes a session's queued requests while it may.
-    fn resume_session(&mut self, session: i64) {
+    /// Applies one transaction, answers whoever waits for it, and releases
+    /// its session's slot; returns the session to resume, if one waited.
+    pub(super) fn complete(&mut self, p: Pending) -> Option<i64> {
+        let session = p.txn.hdr.client_id;
+        let counted = p.then.answers_session();
+        self.finish(p);
+        if counted {
+            if let Some(f) = self.pipeline.flows.get_mut(&session) {
+                f.in_pipeline -= 1;
+                return Some(session);
+            }
+        }
+        None
+    }
+
+    /// Counts a request that will be answered later (a follower's forwarded
+    /// write), so that the session's later reads wait for it.
+    pub(super) fn hold_session(&mut self, session: i64) {
+        self.pipeline.flows.entry(session).or_default().in_pipeline += 1;
+    }
+
+    pub(super) fn resume_session(&mut self, session: i64) {
         loop {
             let Some(flow) = self.pipeline.flows.get_mut(&session) else {
                 return;

@@ -25,6 +25,7 @@ pub mod digest;
 pub mod entry;
 pub mod epoch;
 pub mod error;
+pub mod image;
 pub mod logread;
 pub mod myid;
 pub mod recover;
@@ -36,6 +37,8 @@ pub mod txnlog;
 #[cfg(test)]
 mod epoch_tests;
 #[cfg(test)]
+mod image_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod truncate_tests;
@@ -43,6 +46,7 @@ mod truncate_tests;
 pub use datadir::{purge, Purged};
 pub use epoch::{epoch_of_zxid, load_epochs, read_epoch, write_epoch, EpochFile, Epochs};
 pub use error::{Defect, StorageError};
+pub use image::{decode_image, encode_image, image_len, Image, ImageScan};
 pub use logread::{read_all, truncate_torn_tail, LogEntry, TornTail, TxnLogReader};
 pub use myid::read_myid;
 pub use recover::{recover, recover_with, DigestMismatch, RecoverOptions, Recovered};

@@ -1,0 +1,162 @@
+//! Requests that cross servers: a follower forwards its clients' writes,
+//! session creations and closes, and syncs to the leader (ZooKeeper's
+//! `FollowerRequestProcessor`); the leader prepares what learners forward
+//! (`LearnerHandler` REQUEST → `PrepRequestProcessor`).
+//!
+//! A forwarded request is the REQUEST packet's data as ZooKeeper lays it
+//! out (`Learner.request`): sessionId long, cxid int, type int, then the
+//! request body as the client sent it; the client's auth ids travel in the
+//! packet's authinfo.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::core::{ConnId, Core};
+use super::pipeline::{Then, WriteKind};
+use crate::proto::records::data::Id;
+use crate::proto::records::proto::{ReplyHeader, SyncResponse};
+use crate::proto::response::Response;
+use crate::proto::{ErrorCode, OpCode, Request};
+use crate::session::SessionId;
+use crate::tree::prep::PrepCtx;
+use crate::tree::txn::TxnBody;
+use crate::zab::peer::SyncTarget;
+use crate::zab::LinkId;
+
+/// Whether a follower must send this request to the leader.
+pub(super) fn goes_to_leader(op: i32) -> bool {
+    super::core::is_write_opcode(op) || op == OpCode::CloseSession.code() || op == OpCode::Sync.code()
+}
+
+fn request_data(session: i64, cxid: i32, op: i32, body: &[u8]) -> Bytes {
+    let mut d = BytesMut::with_capacity(16 + body.len());
+    d.put_i64(session);
+    d.put_i32(cxid);
+    d.put_i32(op);
+    d.put_slice(body);
+    d.freeze()
+}
+
+impl Core {
+    /// Follower: sends a client's request to the leader and remembers how to
+    /// answer it when its commit (or SYNC) comes back.
+    pub(super) fn forward(&mut self, conn: ConnId, session: i64, xid: i32, op: i32, body: Bytes) {
+        let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+        let data = request_data(session, xid, op, &body);
+        if self.replica_mut().peer.forward(data, auth).is_err() {
+            // The leader is gone: the client reconnects elsewhere.
+            self.close_conn(conn);
+            return;
+        }
+        if op == OpCode::Sync.code() {
+            let path = Request::decode(op, &mut body.clone())
+                .ok()
+                .and_then(|r| match r {
+                    Request::Sync(s) => Some(s.path),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            self.hold_session(session);
+            self.replica_mut().syncs.push_back((conn, xid, path));
+            return;
+        }
+        let then = if op == OpCode::CloseSession.code() {
+            self.sessions.set_closing(SessionId(session));
+            Then::ClientClosed { conn, xid }
+        } else {
+            let kind = Request::decode(op, &mut body.clone())
+                .map(|r| WriteKind::of(&r))
+                .unwrap_or(WriteKind::Stat);
+            Then::Reply { conn, xid, kind, failure: None }
+        };
+        self.hold_session(session);
+        self.replica_mut().forwarded.entry(session).or_default().push_back((xid, then));
+    }
+
+    /// Follower: a new session is created by the leader (a createSession
+    /// request carrying the id this server chose and the timeout).
+    pub(super) fn forward_create_session(&mut self, conn: ConnId, session: i64, timeout_ms: u32, read_only: Option<bool>) {
+        let data = request_data(session, 0, OpCode::CreateSession.code(), &(timeout_ms as i32).to_be_bytes());
+        if self.replica_mut().peer.forward(data, vec![]).is_err() {
+            self.close_conn(conn);
+            return;
+        }
+        self.hold_session(session);
+        self.replica_mut()
+            .forwarded
+            .entry(session)
+            .or_default()
+            .push_back((0, Then::Connected { conn, timeout_ms, read_only }));
+    }
+
+    /// Leader: a local client's sync completes once every proposal made
+    /// before it is committed.
+    pub(super) fn local_sync(&mut self, conn: ConnId, session: i64, xid: i32, path: String) {
+        let now = self.now_ms();
+        self.hold_session(session);
+        let r = self.replica_mut();
+        let token = r.next_token;
+        r.next_token += 1;
+        r.local_syncs.insert(token, (conn, xid, path));
+        if r.peer.sync(now, SyncTarget::Local(token)).is_err() {
+            r.local_syncs.remove(&token);
+            self.close_conn(conn);
+        }
+        self.zab_outputs();
+    }
+
+    /// Answers a completed sync and lets the session's later requests run.
+    pub(super) fn answer_sync(&mut self, conn: ConnId, xid: i32, path: String) {
+        let zxid = self.tree.last_zxid;
+        let session = self.conns.get(&conn).map(|c| c.session);
+        self.send(conn, ReplyHeader { xid, zxid, err: 0 }, Some(&Response::Sync(SyncResponse { path })));
+        if let Some(session) = session {
+            if let Some(f) = self.pipeline.flows.get_mut(&session) {
+                f.in_pipeline = f.in_pipeline.saturating_sub(1);
+            }
+            self.resume_session(session);
+        }
+    }
+
+    /// Leader: a request forwarded by a learner.
+    pub(super) fn learner_request(&mut self, link: LinkId, data: Bytes, authinfo: Vec<Id>) {
+        let mut d = data;
+        if d.remaining() < 16 {
+            tracing::warn!("short REQUEST from a learner ({} bytes)", d.remaining());
+            return;
+        }
+        let session = d.get_i64();
+        let cxid = d.get_i32();
+        let op = d.get_i32();
+        let now = self.now_ms();
+        if op == OpCode::Sync.code() {
+            let _ = self.replica_mut().peer.sync(now, SyncTarget::Learner(link));
+            self.zab_outputs();
+            return;
+        }
+        if op == OpCode::CreateSession.code() {
+            let timeout = if d.remaining() >= 4 { d.get_i32() } else { 0 };
+            self.sessions.add(SessionId(session), timeout.max(0) as u32, now);
+            let zxid = self.take_zxid();
+            let ctx = PrepCtx { session, cxid, zxid, time: super::core::wall_ms(), auth: &[] };
+            let body = crate::proto::records::txn::CreateSessionTxn { time_out: timeout };
+            let (mut txn, _) = ctx.finish(OpCode::CreateSession.code(), Ok(TxnBody::CreateSession(body)));
+            self.prep.seal(&mut txn);
+            self.submit(txn, Then::Nothing);
+            return;
+        }
+        if op == OpCode::CloseSession.code() {
+            let txn = self.close_session_txn(session, cxid);
+            self.submit(txn, Then::Nothing);
+            return;
+        }
+        let zxid = self.take_zxid();
+        let ctx = PrepCtx { session, cxid, zxid, time: super::core::wall_ms(), auth: &authinfo };
+        let known = self.sessions.touch(SessionId(session), now);
+        let txn = match (known, Request::decode(op, &mut d)) {
+            (false, _) => ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionExpired)).0,
+            (true, Ok(req)) if req.is_write() => self.prep.prep(&self.tree, &ctx, &req).0,
+            (true, _) => ctx.finish(OpCode::Error.code(), Err(ErrorCode::MarshallingError)).0,
+        };
+        self.submit(txn, Then::Nothing);
+    }
+}

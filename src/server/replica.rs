@@ -1,0 +1,493 @@
+//! The core's side of replication: it drives the Zab state machine
+//! ([`crate::zab::Peer`]) and performs its outputs against the tree, the
+//! log thread and the quorum network.
+//!
+//! Everything happens on the core task, in output order, which is what
+//! Zab's "synchronous" outputs need: a TRUNC or SNAP is complete before the
+//! next packet is handled, an epoch file is written before the ACK that
+//! depends on it is sent.
+//!
+//! Writes: a leader turns requests into txns as a standalone server does
+//! and *proposes* them; [`Output::Deliver`] (quorum-acknowledged) completes
+//! them. A follower forwards client writes to the leader (`forward.rs`) and
+//! answers its client when the commit comes back.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::core::{ConnId, Core};
+use super::pipeline::{Pending, Then};
+use super::quorum_net::{NetEvent, QuorumNet};
+use crate::session::{SessionId, SessionTracker};
+use crate::storage::{self, EpochFile};
+use crate::tree::prep::Prep;
+use crate::tree::txn::{Txn, TxnBody};
+use crate::zab::{DurableState, Entry, Output, Packet, Peer, ServerState, Sid, Zxid};
+
+/// How many recent log entries a restarted server keeps for DIFFs
+/// (`zookeeper.commitLogCount`).
+pub const COMMIT_LOG_COUNT: usize = 500;
+
+/// Replication state owned by the core.
+pub(crate) struct Replica {
+    pub(crate) peer: Peer,
+    pub(super) net: QuorumNet,
+    /// Txns logged but not applied (leader proposals, follower proposals).
+    pub(super) inflight: BTreeMap<i64, Arc<Txn>>,
+    /// Follower: forwarded requests awaiting their commit, per session, in
+    /// order (cxid, what to do).
+    pub(super) forwarded: HashMap<i64, VecDeque<(i32, Then)>>,
+    /// Follower: sessions touched since the leader's last PING.
+    pub(super) touched: HashMap<i64, u32>,
+    /// Syncs waiting for the leader: (connection, xid, path).
+    pub(super) syncs: VecDeque<(ConnId, i32, String)>,
+    /// Leader: local syncs by token.
+    pub(super) local_syncs: HashMap<u64, (ConnId, i32, String)>,
+    pub(super) next_token: u64,
+    /// What `srvr` reports.
+    pub(crate) role: ServerState,
+    pub(crate) epoch: u32,
+    pub(crate) leader: Option<Sid>,
+    /// Whether clients were being served after the last output batch.
+    pub(super) serving: bool,
+}
+
+impl Replica {
+    pub(crate) fn new(peer: Peer, net: QuorumNet) -> Replica {
+        Replica {
+            peer,
+            net,
+            inflight: BTreeMap::new(),
+            forwarded: HashMap::new(),
+            touched: HashMap::new(),
+            syncs: VecDeque::new(),
+            local_syncs: HashMap::new(),
+            next_token: 1,
+            role: ServerState::Looking,
+            epoch: 0,
+            leader: None,
+            serving: false,
+        }
+    }
+
+    pub(crate) fn is_leader(&self) -> bool {
+        self.peer.state() == ServerState::Leading
+    }
+}
+
+/// What the disk holds, for a (re)starting Zab peer: epochs, the last
+/// zxid and the newest log entries.
+pub(crate) fn durable_state(
+    opts: &super::ServerOptions,
+    last_zxid: i64,
+    replayed_after: i64,
+) -> Result<DurableState, storage::StorageError> {
+    let epochs = storage::load_epochs(&opts.data_dir, last_zxid)?;
+    let (txns, _) = storage::read_all(&opts.data_log_dir, replayed_after)?;
+    let start = txns.len().saturating_sub(COMMIT_LOG_COUNT);
+    let recent = txns[start..]
+        .iter()
+        .filter(|t| t.hdr.zxid <= last_zxid)
+        .map(|t| Entry { zxid: Zxid(t.hdr.zxid), txn: marshal(t) })
+        .collect();
+    Ok(DurableState {
+        accepted_epoch: epochs.accepted,
+        current_epoch: epochs.current,
+        last_zxid: Zxid(last_zxid),
+        recent,
+    })
+}
+
+fn marshal(t: &Txn) -> Bytes {
+    let mut b = BytesMut::new();
+    storage::entry::marshal(t, &mut b);
+    b.freeze()
+}
+
+fn fatal(what: &str, e: impl std::fmt::Display) -> ! {
+    tracing::error!("{what}: {e}; stopping");
+    eprintln!("ferrozk: {what}: {e}");
+    std::process::exit(1);
+}
+
+impl Core {
+    pub(crate) fn replica_mut(&mut self) -> &mut Replica {
+        self.replica.as_mut().expect("replicated")
+    }
+
+    /// Whether clients may be served now.
+    pub(super) fn serving(&self) -> bool {
+        self.replica.as_ref().is_none_or(|r| r.peer.is_serving())
+    }
+
+    /// Whether this server expires sessions and reaps containers: a
+    /// standalone server or the established leader.
+    pub(super) fn owns_sessions(&self) -> bool {
+        self.replica
+            .as_ref()
+            .is_none_or(|r| r.is_leader() && r.peer.is_serving())
+    }
+
+    /// A network event for Zab.
+    pub(super) fn on_quorum(&mut self, ev: NetEvent) {
+        let now = self.now_ms();
+        let peer = &mut self.replica_mut().peer;
+        match ev {
+            NetEvent::Note { from, n } => peer.notification(now, from, n),
+            NetEvent::Accepted { link } => peer.accepted(now, link),
+            NetEvent::Connected { to, link } => peer.connected(now, to, link),
+            NetEvent::ConnectFailed { to } => peer.connect_failed(now, to),
+            NetEvent::Packet { link, packet } => peer.packet(now, link, packet),
+            NetEvent::Closed { link } => peer.link_closed(now, link),
+        }
+        self.zab_outputs();
+    }
+
+    /// Zab's timers.
+    pub(super) fn zab_tick(&mut self) {
+        let now = self.now_ms();
+        if let Some(r) = self.replica.as_mut() {
+            if now >= r.peer.deadline() {
+                r.peer.tick(now);
+                self.zab_outputs();
+            }
+        }
+    }
+
+    /// The log thread synced everything up to `zxid`.
+    pub(super) fn zab_persisted(&mut self, zxid: i64) {
+        let now = self.now_ms();
+        self.replica_mut().peer.persisted(now, Zxid(zxid));
+        self.zab_outputs();
+    }
+
+    /// Leader: proposes a prepared txn (already queued in the pipeline).
+    pub(super) fn propose(&mut self, txn: Arc<Txn>) {
+        let now = self.now_ms();
+        let zxid = txn.hdr.zxid;
+        let entry = Entry { zxid: Zxid(zxid), txn: marshal(&txn) };
+        let r = self.replica_mut();
+        r.inflight.insert(zxid, txn);
+        if let Err(e) = r.peer.propose(now, entry) {
+            // Only an established leader prepares txns; losing leadership
+            // in between is handled by the role change that follows.
+            tracing::warn!("proposal 0x{zxid:x} refused: {e:?}");
+        }
+        self.zab_outputs();
+    }
+
+    /// Performs Zab's outputs, in order, until it has nothing more to say.
+    pub(super) fn zab_outputs(&mut self) {
+        loop {
+            let outs = self.replica_mut().peer.take_outputs();
+            if outs.is_empty() {
+                break;
+            }
+            for o in outs {
+                self.zab_output(o);
+            }
+        }
+        let serving = self.serving();
+        let r = self.replica_mut();
+        if r.serving && !serving {
+            r.serving = false;
+            self.stop_serving();
+        } else if !r.serving && serving {
+            r.serving = true;
+            tracing::info!(
+                "serving clients as {} of epoch {}",
+                r.role.role_name(),
+                r.epoch
+            );
+        }
+    }
+
+    fn zab_output(&mut self, o: Output) {
+        let now = self.now_ms();
+        match o {
+            Output::Notify { to, n } => self.replica_mut().net.notify(to, n),
+            Output::Connect { to } => self.replica_mut().net.connect(to),
+            Output::Send { link, packet } => self.replica_mut().net.send(link, packet),
+            Output::Close { link } => self.replica_mut().net.close(link),
+            Output::SendSnapshot { link, zxid } => {
+                if self.tree.last_zxid != zxid.0 {
+                    tracing::warn!(
+                        "SNAP at {zxid} but the tree is at 0x{:x}",
+                        self.tree.last_zxid
+                    );
+                }
+                let image = storage::image::encode_image(&self.tree, &self.session_list());
+                self.replica_mut().net.send(link, Packet::Snap { zxid, image });
+            }
+            Output::Persist(entry) => {
+                let txn = match self.replica_mut().inflight.get(&entry.zxid.0) {
+                    Some(t) => t.clone(),
+                    None => match storage::entry::unmarshal(entry.txn.clone()) {
+                        Ok(t) => {
+                            let t = Arc::new(t);
+                            self.replica_mut().inflight.insert(entry.zxid.0, t.clone());
+                            t
+                        }
+                        Err(e) => fatal(&format!("undecodable txn {} from the leader", entry.zxid), e),
+                    },
+                };
+                match &self.pipeline.log {
+                    Some(log) => {
+                        if log.send(txn).is_err() {
+                            fatal("the log thread", "gone");
+                        }
+                    }
+                    None => {
+                        // In memory: durable at once.
+                        let z = entry.zxid;
+                        self.replica_mut().peer.persisted(now, z);
+                    }
+                }
+            }
+            Output::Truncate(zxid) => self.reload_from_disk(Some(zxid)),
+            Output::Reload => {
+                self.reload_from_disk(None);
+                let last = self.tree.last_zxid;
+                match durable_state(&self.opts, last, last) {
+                    Ok(d) => self.replica_mut().peer.reload(now, d),
+                    Err(e) => fatal("reading the data directory", e),
+                }
+            }
+            Output::InstallSnapshot { zxid, image } => self.install_image(zxid, &image),
+            Output::SaveSnapshot { zxid } => {
+                let sessions = self.session_list();
+                if let Err(e) = storage::write_snapshot(&self.opts.data_dir, zxid.0, &self.tree, &sessions) {
+                    fatal("writing the snapshot from the leader", e);
+                }
+            }
+            Output::SetAcceptedEpoch(e) => {
+                if let Err(err) = storage::write_epoch(&self.opts.data_dir, EpochFile::Accepted, e) {
+                    fatal("writing acceptedEpoch", err);
+                }
+            }
+            Output::SetCurrentEpoch(e) => {
+                if let Err(err) = storage::write_epoch(&self.opts.data_dir, EpochFile::Current, e) {
+                    fatal("writing currentEpoch", err);
+                }
+            }
+            Output::Deliver(entry) => self.deliver_committed(entry),
+            Output::FastForward { through } => self.fast_forward(through),
+            Output::Role { state, epoch, leader } => {
+                let r = self.replica_mut();
+                r.role = state;
+                r.epoch = epoch;
+                r.leader = leader;
+                r.net.listen(state == ServerState::Leading);
+                tracing::info!("role: {} (epoch {epoch}, leader {leader:?})", state.role_name());
+            }
+            Output::Established { epoch, through } => self.established(epoch, through),
+            Output::PingFromLeader => {
+                let r = self.replica_mut();
+                let mut data = BytesMut::with_capacity(r.touched.len() * 12);
+                for (id, timeout) in r.touched.drain() {
+                    data.put_i64(id);
+                    data.put_i32(timeout as i32);
+                }
+                r.peer.learner_ping(data.freeze());
+            }
+            Output::Touches { data, .. } => {
+                let mut d = data;
+                while d.remaining() >= 12 {
+                    let id = d.get_i64();
+                    let _timeout = d.get_i32();
+                    self.sessions.touch(SessionId(id), now);
+                }
+            }
+            Output::LearnerRequest { link, data, authinfo, .. } => self.learner_request(link, data, authinfo),
+            Output::Revalidate { link, data } => {
+                let mut d = data.clone();
+                if d.remaining() < 8 {
+                    return;
+                }
+                let id = d.get_i64();
+                let valid = self.sessions.touch(SessionId(id), now);
+                let mut reply = BytesMut::with_capacity(9);
+                reply.put_i64(id);
+                reply.put_u8(valid as u8);
+                self.replica_mut().peer.reply_revalidate(link, reply.freeze());
+            }
+            Output::RevalidateReply { .. } => {}
+            Output::SyncDone { token } => self.sync_done(token),
+            Output::Warn(w) => tracing::warn!("{w}"),
+        }
+    }
+
+    pub(super) fn session_list(&self) -> Vec<(i64, i32)> {
+        self.sessions.sessions().map(|s| (s.id.0, s.timeout_ms as i32)).collect()
+    }
+
+    /// Leader established: proposals continue at `epoch`'s first zxid; the
+    /// sessions it learned about as a follower start their timeouts now.
+    fn established(&mut self, epoch: u32, through: Zxid) {
+        debug_assert_eq!(self.tree.last_zxid, through.0);
+        self.next_zxid = Zxid::new(epoch, 1).0;
+        let digest = crate::tree::digest::tree_digest(&self.tree);
+        self.applied_digest = digest;
+        self.prep = Prep::new(
+            self.opts.extended_types,
+            self.opts.skip_acl,
+            self.opts.reconfig_enabled,
+            digest,
+        );
+        let now = self.now_ms();
+        let ids: Vec<SessionId> = self.sessions.sessions().map(|s| s.id).collect();
+        for id in ids {
+            self.sessions.touch(id, now);
+        }
+        tracing::info!("leading epoch {epoch} from zxid {through}");
+    }
+
+    /// A committed txn: the leader completes its pending proposal; a
+    /// follower applies it and answers the client that sent it here.
+    fn deliver_committed(&mut self, entry: Entry) {
+        let zxid = entry.zxid.0;
+        if self.replica_mut().is_leader() {
+            self.replica_mut().inflight.remove(&zxid);
+            self.on_durable(zxid);
+            return;
+        }
+        let txn = match self.replica_mut().inflight.remove(&zxid) {
+            Some(t) => t,
+            None => match storage::entry::unmarshal(entry.txn) {
+                Ok(t) => Arc::new(t),
+                Err(e) => fatal(&format!("undecodable committed txn {}", entry.zxid), e),
+            },
+        };
+        let (session, cxid) = (txn.hdr.client_id, txn.hdr.cxid);
+        let then = {
+            let r = self.replica_mut();
+            match r.forwarded.get_mut(&session) {
+                Some(q) if q.front().is_some_and(|(c, _)| *c == cxid) => {
+                    let then = q.pop_front().map(|(_, t)| t).expect("front");
+                    if q.is_empty() {
+                        r.forwarded.remove(&session);
+                    }
+                    then
+                }
+                _ => Then::Nothing,
+            }
+        };
+        let closes = matches!(txn.body, TxnBody::CloseSession(_)) || txn.hdr.r#type == crate::proto::OpCode::CloseSession.code();
+        let answered_close = matches!(then, Then::ClientClosed { .. });
+        if let Some(s) = self.complete(Pending { txn, then }) {
+            self.resume_session(s);
+        }
+        if closes && !answered_close {
+            // Expired or closed elsewhere: drop the client if it is here.
+            if let Some(&conn) = self.session_conn.get(&session) {
+                self.close_conn(conn);
+            }
+        }
+    }
+
+    /// Applies logged but unapplied txns (leaving a role), answering no one.
+    fn fast_forward(&mut self, through: Zxid) {
+        // Leader: its pending proposals are exactly those txns.
+        while let Some(p) = self.pipeline.pending.front() {
+            if p.txn.hdr.zxid > through.0 {
+                break;
+            }
+            let p = self.pipeline.pending.pop_front().expect("front");
+            self.commit(&p.txn);
+        }
+        let txns: Vec<Arc<Txn>> = {
+            let r = self.replica_mut();
+            let keep = r.inflight.split_off(&(through.0 + 1));
+            std::mem::replace(&mut r.inflight, keep).into_values().collect()
+        };
+        for t in txns {
+            if t.hdr.zxid > self.tree.last_zxid {
+                self.commit(&t);
+            }
+        }
+    }
+
+    /// Stopped serving: every client is disconnected (it reconnects to a
+    /// server that serves), and whatever waited for a commit is dropped.
+    fn stop_serving(&mut self) {
+        tracing::info!("not serving clients until a leader is established");
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for c in conns {
+            self.close_conn(c);
+        }
+        let r = self.replica_mut();
+        r.forwarded.clear();
+        r.syncs.clear();
+        r.local_syncs.clear();
+        r.touched.clear();
+        self.pipeline.flows.clear();
+    }
+
+    /// SNAP: the leader's image replaces the tree and the sessions.
+    fn install_image(&mut self, zxid: Zxid, image: &Bytes) {
+        let img = match storage::image::decode_image(image, self.opts.extended_types) {
+            Ok(i) => i,
+            Err(e) => fatal("decoding the leader's snapshot", e),
+        };
+        let mut tree = img.tree;
+        tree.last_zxid = zxid.0;
+        self.set_database(tree, img.sessions.iter().map(|(id, t)| (*id, *t)));
+        self.replica_mut().inflight.clear();
+        self.pipeline.pending.clear();
+    }
+
+    /// Replaces the tree and sessions (SNAP, TRUNC, reload).
+    fn set_database(&mut self, tree: crate::tree::DataTree, sessions: impl Iterator<Item = (i64, i32)>) {
+        self.tree = tree;
+        let digest = crate::tree::digest::tree_digest(&self.tree);
+        self.applied_digest = digest;
+        self.prep = Prep::new(self.opts.extended_types, self.opts.skip_acl, self.opts.reconfig_enabled, digest);
+        let now = self.now_ms();
+        self.sessions = SessionTracker::new(self.opts.server_id, self.opts.tick_ms, super::core::wall_ms() as u64);
+        for (id, timeout) in sessions {
+            self.sessions.add(SessionId(id), timeout.max(0) as u32, now);
+        }
+    }
+
+    /// TRUNC (cut the log after `zxid` first) or a reload: stop the log
+    /// thread, rebuild the tree from disk, restart the log.
+    fn reload_from_disk(&mut self, truncate: Option<Zxid>) {
+        self.stop_log();
+        if let Some(z) = truncate {
+            match storage::truncate_log(&self.opts.data_log_dir, z.0) {
+                Ok(true) => {}
+                Ok(false) if z.0 == 0 => {}
+                Ok(false) => fatal("TRUNC", format!("the log does not reach zxid {z}")),
+                Err(e) => fatal("TRUNC", e),
+            }
+            for s in storage::snapshots_after(&self.opts.data_dir, z.0).unwrap_or_default() {
+                // A snapshot ahead of the cut would resurrect what was cut.
+                tracing::warn!("removing snapshot {} (after TRUNC to {z})", s.display());
+                let _ = std::fs::remove_file(&s);
+            }
+        }
+        let rec = match super::persist::recover(&self.opts) {
+            Ok(r) => r,
+            Err(e) => fatal("reloading the database", e),
+        };
+        self.set_database(rec.tree, rec.sessions.into_iter());
+        self.replica_mut().inflight.clear();
+        self.pipeline.pending.clear();
+        match super::persist::open_log(&self.opts) {
+            Ok(log) => self.start_log(Box::new(log)),
+            Err(e) => fatal("reopening the log", e),
+        }
+    }
+
+    fn sync_done(&mut self, token: Option<u64>) {
+        let r = self.replica_mut();
+        let waiting = match token {
+            None => r.syncs.pop_front(),
+            Some(t) => r.local_syncs.remove(&t),
+        };
+        let Some((conn, xid, path)) = waiting else { return };
+        self.answer_sync(conn, xid, path);
+    }
+}
