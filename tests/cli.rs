@@ -49,7 +49,7 @@ fn a_missing_config_file_exits_2() {
 }
 
 #[test]
-fn an_ensemble_config_is_refused_until_replication_exists() {
+fn an_ensemble_member_without_myid_exits_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("zoo.cfg");
     let text = format!(
@@ -60,7 +60,19 @@ fn an_ensemble_config_is_refused_until_replication_exists() {
     std::fs::write(&cfg, text).unwrap();
     let out = ferrozk(&["--config", cfg.to_str().unwrap()]);
     assert_eq!(out.code(), Some(1), "{}", out.describe());
-    assert!(out.stderr.contains("ensemble"), "{}", out.describe());
+    assert!(out.stderr.contains("myid"), "{}", out.describe());
+}
+
+#[test]
+fn the_ensemble_example_configs_check_clean() {
+    for i in 1..=3 {
+        let example = format!("conf/ensemble/server{i}.cfg");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&example);
+        let out = ferrozk(&["check-config", "--config", path.to_str().unwrap()]);
+        assert_eq!(out.code(), Some(0), "{example}: {}", out.describe());
+        assert!(!out.stdout.contains("not used"), "{example}: {}", out.describe());
+        assert!(out.stdout.contains("3"), "{example} describes 3 servers: {}", out.describe());
+    }
 }
 
 #[test]

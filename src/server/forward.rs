@@ -42,7 +42,9 @@ impl Core {
     pub(super) fn forward(&mut self, conn: ConnId, session: i64, xid: i32, op: i32, body: Bytes) {
         let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
         let data = request_data(session, xid, op, &body);
-        if self.replica_mut().peer.forward(data, auth).is_err() {
+        let sent = self.replica_mut().peer.forward(data, auth);
+        self.zab_outputs();
+        if sent.is_err() {
             // The leader is gone: the client reconnects elsewhere.
             self.close_conn(conn);
             return;
@@ -76,7 +78,9 @@ impl Core {
     /// request carrying the id this server chose and the timeout).
     pub(super) fn forward_create_session(&mut self, conn: ConnId, session: i64, timeout_ms: u32, read_only: Option<bool>) {
         let data = request_data(session, 0, OpCode::CreateSession.code(), &(timeout_ms as i32).to_be_bytes());
-        if self.replica_mut().peer.forward(data, vec![]).is_err() {
+        let sent = self.replica_mut().peer.forward(data, vec![]);
+        self.zab_outputs();
+        if sent.is_err() {
             self.close_conn(conn);
             return;
         }

@@ -107,6 +107,9 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
             for (k, v) in lines {
                 let _ = writeln!(s, "{k}\t{v}");
             }
+            if let Some(n) = core.replica.as_ref().and_then(|r| r.peer.synced_followers()) {
+                let _ = writeln!(s, "zk_synced_followers\t{n}");
+            }
         }
         "conf" => {
             let o = &core.opts;

@@ -46,7 +46,7 @@ mod truncate_tests;
 pub use datadir::{purge, Purged};
 pub use epoch::{epoch_of_zxid, load_epochs, read_epoch, write_epoch, EpochFile, Epochs};
 pub use error::{Defect, StorageError};
-pub use image::{decode_image, encode_image, image_len, Image, ImageScan};
+pub use image::{decode_image, encode_image, image_len, Image};
 pub use logread::{read_all, truncate_torn_tail, LogEntry, TornTail, TxnLogReader};
 pub use myid::read_myid;
 pub use recover::{recover, recover_with, DigestMismatch, RecoverOptions, Recovered};

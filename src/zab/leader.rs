@@ -120,6 +120,14 @@ impl Leader {
         self.last_proposed
     }
 
+    /// Followers (not observers) receiving the broadcast.
+    pub(super) fn synced_followers(&self) -> usize {
+        self.handlers
+            .values()
+            .filter(|h| h.forwarding && h.kind == LearnerKind::Follower)
+            .count()
+    }
+
     pub(super) fn has_link(&self, link: LinkId) -> bool {
         self.handlers.contains_key(&link)
     }

@@ -353,6 +353,15 @@ impl Peer {
         }
     }
 
+    /// On a leader, how many followers receive the broadcast (`mntr`'s
+    /// `zk_synced_followers`).
+    pub fn synced_followers(&self) -> Option<usize> {
+        match &self.role {
+            Role::Leading(l) => Some(l.synced_followers()),
+            _ => None,
+        }
+    }
+
     /// The leader we follow or are, once known.
     pub fn leader(&self) -> Option<Sid> {
         match &self.role {

@@ -16,6 +16,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod ensemble;
 pub mod raw;
 
 use std::fs;
@@ -90,6 +92,49 @@ fn jvm_property_for(key: &str) -> Option<String> {
     }
 }
 
+/// Writes `root/zoo.cfg` from `cfg` and spawns a server of `kind` on it,
+/// logging to `root/server.log` (appended, so restarts keep history).
+pub fn spawn_server(kind: ServerKind, cfg: &[(String, String)], root: &Path) -> (Child, PathBuf) {
+    let cfg_path = root.join("zoo.cfg");
+    let text: String = cfg.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    fs::write(&cfg_path, text).unwrap();
+    let log = root.join("server.log");
+    let log_file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .unwrap();
+    let mut cmd = match kind {
+        ServerKind::Ferrozk => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
+            c.arg("--config").arg(&cfg_path);
+            c
+        }
+        ServerKind::Apache => {
+            let mut c = Command::new("java");
+            c.arg("-Xmx512m").arg("-XX:TieredStopAtLevel=1");
+            for (k, v) in cfg {
+                if let Some(prop) = jvm_property_for(k) {
+                    c.arg(format!("-D{prop}={v}"));
+                }
+            }
+            c.arg("-cp")
+                .arg(format!("{ZK_JAR}:{SLF4J_NOP_JAR}"))
+                .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+                .arg(&cfg_path);
+            c
+        }
+    };
+    cmd.current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file);
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {} server: {e}", kind.name()));
+    (child, log)
+}
+
 /// A running server, killed (and reaped) on drop.
 pub struct TestServer {
     kind: ServerKind,
@@ -143,44 +188,7 @@ impl TestServer {
                 None => cfg.push((k.to_string(), v.to_string())),
             }
         }
-        let cfg_path = root.join("zoo.cfg");
-        let text: String = cfg.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        fs::write(&cfg_path, text).unwrap();
-
-        let log = root.join("server.log");
-        let log_file = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        let mut cmd = match kind {
-            ServerKind::Ferrozk => {
-                let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
-                c.arg("--config").arg(&cfg_path);
-                c
-            }
-            ServerKind::Apache => {
-                let mut c = Command::new("java");
-                c.arg("-Xmx512m").arg("-XX:TieredStopAtLevel=1");
-                for (k, v) in &cfg {
-                    if let Some(prop) = jvm_property_for(k) {
-                        c.arg(format!("-D{prop}={v}"));
-                    }
-                }
-                c.arg("-cp")
-                    .arg(format!("{ZK_JAR}:{SLF4J_NOP_JAR}"))
-                    .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-                    .arg(&cfg_path);
-                c
-            }
-        };
-        cmd.current_dir(root)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {} server: {e}", kind.name()));
+        let (child, log) = spawn_server(kind, &cfg, root);
         let mut server = TestServer {
             kind,
             port,

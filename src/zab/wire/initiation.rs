@@ -304,7 +304,9 @@ mod tests {
         };
         let got = decode_all(&msg("0.0.0.0:3888|[::]:1")).unwrap().unwrap();
         assert!(got.0.addresses.is_empty());
-        for bad in ["host", "host:", "a:1:2", "[::1]", "[::1]x1", "h:99999", "h:-1"] {
+        for bad in [
+            "host", "host:", "a:1:2", "[::1]", "[::1]x1", "h:99999", "h:-1",
+        ] {
             assert!(
                 matches!(decode_all(&msg(bad)), Err(WireError::Address(_))),
                 "{bad}"

@@ -76,11 +76,15 @@ pub fn decode_notification(msg: &Bytes) -> Result<Notification, MessageError> {
     let mut config = Bytes::new();
     if version > 1 {
         if src.remaining() < 4 {
-            return Err(malformed(format!("version {version} without a config length")));
+            return Err(malformed(format!(
+                "version {version} without a config length"
+            )));
         }
         let config_len = src.get_i32();
         if config_len < 0 || config_len as usize > len {
-            return Err(malformed(format!("config length {config_len} in {len} bytes")));
+            return Err(malformed(format!(
+                "config length {config_len} in {len} bytes"
+            )));
         }
         if src.remaining() < config_len as usize {
             return Err(malformed(format!(

@@ -29,6 +29,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::error::MessageError;
 use super::quorum_packet::{put_buffer, put_header, put_null_authinfo, RawPacket};
+use crate::proto::jute::Jute;
 use crate::zab::types::{LearnerKind, Packet, Zxid};
 
 /// Which end of a quorum-port connection writes the bytes.
@@ -96,7 +97,7 @@ pub fn encode_packet(p: &Packet, sender: Role, out: &mut BytesMut) {
         Packet::Request { data, authinfo } => {
             put_header(out, code, -1);
             put_buffer(out, Some(data));
-            crate::proto::jute::Jute::encode(authinfo, out);
+            authinfo.encode(out);
             return;
         }
         Packet::Diff { zxid } | Packet::Trunc { zxid } => (zxid.0, None),
@@ -179,9 +180,9 @@ fn learner_info(kind: LearnerKind, zxid: Zxid, data: &[u8]) -> Result<Packet, Me
             format!("LearnerInfo of {} bytes has no sid", data.len()),
         ));
     };
-    let protocol_version = data
-        .get(8..12)
-        .map_or(DEFAULT_LEARNER_PROTOCOL, |b| i32::from_be_bytes(b.try_into().expect("4")));
+    let protocol_version = data.get(8..12).map_or(DEFAULT_LEARNER_PROTOCOL, |b| {
+        i32::from_be_bytes(b.try_into().expect("4"))
+    });
     let config_version = data
         .get(12..20)
         .map_or(0, |b| i64::from_be_bytes(b.try_into().expect("8")));
@@ -197,7 +198,10 @@ fn learner_info(kind: LearnerKind, zxid: Zxid, data: &[u8]) -> Result<Packet, Me
 fn int_data(what: &'static str, data: &[u8]) -> Result<i32, MessageError> {
     match data.get(..4) {
         Some(b) => Ok(i32::from_be_bytes(b.try_into().expect("4"))),
-        None => Err(malformed(what, format!("data of {} bytes, need an int", data.len()))),
+        None => Err(malformed(
+            what,
+            format!("data of {} bytes, need an int", data.len()),
+        )),
     }
 }
 

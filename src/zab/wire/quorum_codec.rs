@@ -57,8 +57,8 @@ impl Decoder for QuorumCodec {
             let Some(len) = RawPacket::scan(src, self.max_len)? else {
                 return Ok(None);
             };
-            let raw = RawPacket::decode(src.split_to(len).freeze())?;
-            match decode_packet(raw) {
+            let decoded = RawPacket::decode(src.split_to(len).freeze()).and_then(decode_packet);
+            match decoded {
                 Ok(Packet::Snap { zxid, .. }) => {
                     self.snap = Some((zxid, ImageScan::new(self.max_len)));
                 }

@@ -23,7 +23,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::error::WireError;
+use super::error::{MessageError, WireError};
 use crate::proto::jute::Jute;
 use crate::proto::records::data::Id;
 
@@ -85,9 +85,12 @@ impl RawPacket {
         Ok(Some(at))
     }
 
-    /// Decodes exactly one record (the bytes [`scan`](Self::scan) measured).
-    pub fn decode(mut src: Bytes) -> Result<RawPacket, WireError> {
-        let malformed = |e: crate::proto::jute::DecodeError| WireError::Malformed {
+    /// Decodes exactly one record (the bytes [`scan`](Self::scan)
+    /// measured). The lengths were checked by the scan, so what can still
+    /// fail is an authinfo string that is not UTF-8: the record's bytes
+    /// are known, so that is a [`MessageError`], not a stream error.
+    pub fn decode(mut src: Bytes) -> Result<RawPacket, MessageError> {
+        let malformed = |e: crate::proto::jute::DecodeError| MessageError::Malformed {
             what: "QuorumPacket",
             reason: e.to_string(),
         };
@@ -214,7 +217,16 @@ mod tests {
         put_header(&mut out, 2, 0);
         out.put_i32(JUTE_MAX_LENGTH as i32 + 1);
         let err = RawPacket::scan(&out, JUTE_MAX_LENGTH).unwrap_err();
-        assert!(matches!(err, WireError::Length { field: "QuorumPacket.data", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                WireError::Length {
+                    field: "QuorumPacket.data",
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         let mut out = BytesMut::new();
         put_header(&mut out, 2, 0);
@@ -226,7 +238,16 @@ mod tests {
         put_buffer(&mut out, None);
         out.put_i32(i32::MAX);
         let err = RawPacket::scan(&out, JUTE_MAX_LENGTH).unwrap_err();
-        assert!(matches!(err, WireError::Length { field: "QuorumPacket.authinfo", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                WireError::Length {
+                    field: "QuorumPacket.authinfo",
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         let mut out = BytesMut::new();
         put_header(&mut out, 1, 0);
@@ -235,7 +256,14 @@ mod tests {
         out.put_i32(-7);
         let err = RawPacket::scan(&out, JUTE_MAX_LENGTH).unwrap_err();
         assert!(
-            matches!(err, WireError::Length { field: "QuorumPacket.authinfo.scheme", len: -7, .. }),
+            matches!(
+                err,
+                WireError::Length {
+                    field: "QuorumPacket.authinfo.scheme",
+                    len: -7,
+                    ..
+                }
+            ),
             "{err}"
         );
     }

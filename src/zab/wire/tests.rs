@@ -30,7 +30,11 @@ fn image() -> Bytes {
         },
     }]
     .encode(&mut b);
-    for (path, data) in [("", None), ("/a", Some(&b"x"[..])), ("/zookeeper", Some(&b""[..]))] {
+    for (path, data) in [
+        ("", None),
+        ("/a", Some(&b"x"[..])),
+        ("/zookeeper", Some(&b""[..])),
+    ] {
         path.to_string().encode(&mut b);
         data.map(Bytes::copy_from_slice).encode(&mut b);
         b.put_i64(-1);
@@ -252,7 +256,12 @@ fn golden_bytes_worked_out_from_the_java_code() {
                 current_epoch: None,
             },
             Role::Learner,
-            [&[0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4][..], &ff4, &ff4].concat(),
+            [
+                &[0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4][..],
+                &ff4,
+                &ff4,
+            ]
+            .concat(),
         ),
         // LearnerHandler.ping: PING with the last proposed zxid, null data.
         (
@@ -369,13 +378,41 @@ fn unknown_and_reconfig_packets_are_message_errors_that_keep_the_stream() {
 }
 
 #[test]
+fn a_record_with_non_utf8_authinfo_is_skipped_whole() {
+    let mut buf = BytesMut::new();
+    buf.put_i32(1);
+    buf.put_i64(-1);
+    buf.put_i32(-1);
+    buf.put_i32(1);
+    buf.put_i32(2);
+    buf.put_slice(&[0xff, 0xfe]);
+    buf.put_i32(0);
+    buf.unsplit(raw(4, None));
+    let mut codec = QuorumCodec::new(Role::Leader);
+    let first = codec.decode(&mut buf).unwrap().unwrap();
+    assert!(
+        matches!(first, Err(MessageError::Malformed { .. })),
+        "{first:?}"
+    );
+    let second = codec.decode(&mut buf).unwrap().unwrap();
+    assert_eq!(second, Ok(Packet::Commit { zxid: Zxid(1) }));
+}
+
+#[test]
 fn short_learner_info_and_epoch_data_are_message_errors() {
-    for (kind, data) in [(11, None), (16, Some(&[0u8; 7][..])), (17, Some(&[0; 3][..])), (18, None)] {
+    for (kind, data) in [
+        (11, None),
+        (16, Some(&[0u8; 7][..])),
+        (17, Some(&[0; 3][..])),
+        (18, None),
+    ] {
         let got = decode_one(&raw(kind, data)).unwrap().unwrap();
         assert!(matches!(got, Err(MessageError::Malformed { .. })), "{kind}");
     }
     // 8 bytes is enough for LearnerHandler: protocol 0x1, config 0 implied.
-    let got = decode_one(&raw(11, Some(&7u64.to_be_bytes()))).unwrap().unwrap();
+    let got = decode_one(&raw(11, Some(&7u64.to_be_bytes())))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         got,
         Ok(Packet::LearnerInfo {
@@ -403,7 +440,10 @@ fn a_snap_image_with_a_wrong_signature_or_structure_is_a_wire_error() {
 
     let mut head = raw(15, None);
     head.put_i32(-1); // session count
-    assert!(matches!(decode_one(&head), Err(WireError::Malformed { .. })));
+    assert!(matches!(
+        decode_one(&head),
+        Err(WireError::Malformed { .. })
+    ));
 
     let mut head = raw(15, None);
     head.put_slice(&[0, 0, 0, 0, 0, 0, 0, 0]); // no sessions, no acls
@@ -429,7 +469,11 @@ fn limits_follow_the_configured_maximum() {
     let mut codec = QuorumCodec::new(Role::Learner).with_max_len(99);
     assert!(matches!(
         codec.decode(&mut BytesMut::from(&bytes[..])),
-        Err(WireError::Length { len: 100, max: 99, .. })
+        Err(WireError::Length {
+            len: 100,
+            max: 99,
+            ..
+        })
     ));
 }
 

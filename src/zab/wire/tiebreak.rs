@@ -75,8 +75,14 @@ mod tests {
     #[test]
     fn sids_compare_as_java_longs() {
         let negative = -5i64 as Sid;
-        assert_eq!(verdict(1, negative, Opened::ByPeer), Verdict::CloseAndDialBack);
-        assert_eq!(verdict(1, OBSERVER_ID, Opened::ByPeer), Verdict::CloseAndDialBack);
+        assert_eq!(
+            verdict(1, negative, Opened::ByPeer),
+            Verdict::CloseAndDialBack
+        );
+        assert_eq!(
+            verdict(1, OBSERVER_ID, Opened::ByPeer),
+            Verdict::CloseAndDialBack
+        );
         assert_eq!(verdict(1, OBSERVER_ID, Opened::ByUs), Verdict::CloseAndWait);
     }
 }
