@@ -185,7 +185,7 @@ pub enum Packet {
     Snap {
         /// The zxid the image reflects.
         zxid: Zxid,
-        /// The serialized database (sessions, tree, digest).
+        /// The serialized database (sessions, ACL cache, nodes; no digest).
         image: Bytes,
     },
     /// 10 NEWLEADER: zxid = makeZxid(newEpoch, 0); data = quorum config

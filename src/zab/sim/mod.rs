@@ -12,8 +12,9 @@
 //! - once healthy, the ensemble elects a leader, commits new writes, and
 //!   every server ends with the same tree, equal to what its disk replays.
 //!
-//! `FERROZK_SIM_SEEDS=N` runs N seeds (default 300); `FERROZK_SIM_SEED=S`
-//! replays one seed with a trace of every event.
+//! CI runs 2000 seeds (four tests of 500); `FERROZK_SIM_SEEDS=N` runs N
+//! seeds instead; `FERROZK_SIM_SEED=S` replays one with a trace of every
+//! event.
 
 mod checks;
 mod rng;
@@ -264,19 +265,13 @@ mod tests {
         assert_eq!(w.check.failure, None);
     }
 
-    #[test]
-    fn seeded_chaos() {
-        if let Ok(seed) = std::env::var("FERROZK_SIM_SEED") {
-            let stats = run_seed(seed.parse().expect("FERROZK_SIM_SEED is a number"), true);
-            eprintln!("{stats:?}");
-            return;
-        }
-        let n: u64 = std::env::var("FERROZK_SIM_SEEDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(300);
+    /// Seeds per CI test; four tests so nextest spreads them over cores.
+    const CI_SEEDS: u64 = 500;
+
+    fn run_seeds(range: std::ops::Range<u64>) {
         let mut total = RunStats::default();
-        for seed in 0..n {
+        let n = range.end - range.start;
+        for seed in range {
             let s = run_seed(seed, false);
             total.epochs += s.epochs;
             total.committed += s.committed;
@@ -285,9 +280,47 @@ mod tests {
             total.acked_copies_lost += s.acked_copies_lost;
         }
         eprintln!("{n} seeds: {total:?}");
-        assert!(
-            total.acked as u64 > n * 10,
-            "the client made little progress: {total:?}"
-        );
+        assert!(total.acked as u64 > n * 10, "the client made little progress: {total:?}");
+    }
+
+    /// `FERROZK_SIM_SEED=S` replays one seed with a trace;
+    /// `FERROZK_SIM_SEEDS=N` runs seeds 0..N here (the quarter tests then
+    /// run nothing).
+    #[test]
+    fn seeded_chaos() {
+        if let Ok(seed) = std::env::var("FERROZK_SIM_SEED") {
+            let stats = run_seed(seed.parse().expect("FERROZK_SIM_SEED is a number"), true);
+            eprintln!("{stats:?}");
+            return;
+        }
+        if let Some(n) = std::env::var("FERROZK_SIM_SEEDS").ok().and_then(|v| v.parse().ok()) {
+            run_seeds(0..n);
+        }
+    }
+
+    fn quarter(k: u64) {
+        if std::env::var("FERROZK_SIM_SEED").is_err() && std::env::var("FERROZK_SIM_SEEDS").is_err() {
+            run_seeds(k * CI_SEEDS..(k + 1) * CI_SEEDS);
+        }
+    }
+
+    #[test]
+    fn seeded_chaos_0() {
+        quarter(0)
+    }
+
+    #[test]
+    fn seeded_chaos_1() {
+        quarter(1)
+    }
+
+    #[test]
+    fn seeded_chaos_2() {
+        quarter(2)
+    }
+
+    #[test]
+    fn seeded_chaos_3() {
+        quarter(3)
     }
 }
