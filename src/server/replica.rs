@@ -316,6 +316,7 @@ impl Core {
             Output::RevalidateReply { .. } => {}
             Output::SyncDone { token } => self.sync_done(token),
             Output::Warn(w) => tracing::warn!("{w}"),
+            Output::Info(i) => tracing::info!("{i}"),
         }
     }
 

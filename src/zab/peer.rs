@@ -199,6 +199,8 @@ pub enum Output {
     /// protocol, a leader gave up; the state machine has already recovered
     /// (by dropping the link or going back to LOOKING).
     Warn(String),
+    /// A protocol event worth an info line (how a learner was synced).
+    Info(String),
 }
 
 /// Why a write could not be proposed.

@@ -665,7 +665,7 @@ impl World {
                 let state = self.nodes[&sid].state.clone();
                 self.check.established(sid, epoch, through, &state);
             }
-            Output::Role { .. } | Output::Warn(_) | Output::Touches { .. } => {}
+            Output::Role { .. } | Output::Warn(_) | Output::Info(_) | Output::Touches { .. } => {}
             Output::PingFromLeader => self.peer(sid).expect("alive").learner_ping(Bytes::new()),
             Output::LearnerRequest { data, .. } => {
                 let answer_by = Sid::from_be_bytes(data[..8].try_into().expect("8 bytes"));
