@@ -34,6 +34,17 @@ pub enum Response {
 }
 
 impl Response {
+    /// Roughly how many bytes [`encode`](Self::encode) writes, so a reply
+    /// buffer is allocated once instead of grown (node data dominates).
+    pub fn size_hint(&self) -> usize {
+        match self {
+            Response::GetData(r) => 80 + r.data.as_ref().map_or(0, |d| d.len()),
+            Response::GetChildren(r) => 8 + r.children.iter().map(|c| c.len() + 4).sum::<usize>(),
+            Response::GetChildren2(r) => 88 + r.children.iter().map(|c| c.len() + 4).sum::<usize>(),
+            _ => 96,
+        }
+    }
+
     /// Appends the body's encoding.
     pub fn encode(&self, out: &mut BytesMut) {
         match self {

@@ -31,6 +31,10 @@ use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::watch::STATE_SYNC_CONNECTED;
 use crate::tree::{ApplyResult, DataTree, Notification};
 
+/// The hash map of the per-request lookups (connections, sessions): the
+/// std hasher (SipHash) showed up at ~3% of the read path in callgrind.
+pub(crate) type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
 /// Server-assigned connection number.
 pub type ConnId = u64;
 
@@ -96,9 +100,9 @@ pub struct Core {
     pub(crate) tree: DataTree,
     pub(super) prep: Prep,
     pub(crate) sessions: SessionTracker,
-    pub(crate) conns: HashMap<ConnId, Conn>,
+    pub(crate) conns: FastMap<ConnId, Conn>,
     /// Which connection currently carries each session.
-    pub(super) session_conn: HashMap<i64, ConnId>,
+    pub(super) session_conn: FastMap<i64, ConnId>,
     pub(super) next_zxid: i64,
     pub(super) epoch: Instant,
     pub(crate) stats: Stats,
@@ -130,7 +134,7 @@ pub(super) fn wall_ms() -> i64 {
 
 /// Encodes `ReplyHeader` + body as one frame.
 fn frame(hdr: &ReplyHeader, body: Option<&Response>) -> Bytes {
-    let mut out = BytesMut::with_capacity(64);
+    let mut out = BytesMut::with_capacity(20 + body.map_or(0, Response::size_hint));
     out.put_i32(0);
     hdr.encode(&mut out);
     if let Some(b) = body {
@@ -159,8 +163,8 @@ impl Core {
             tree,
             prep,
             sessions,
-            conns: HashMap::new(),
-            session_conn: HashMap::new(),
+            conns: FastMap::default(),
+            session_conn: FastMap::default(),
             next_zxid: 1,
             epoch,
             stats: Stats::default(),

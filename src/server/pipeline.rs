@@ -7,7 +7,7 @@
 //! queue (ZooKeeper's CommitProcessor does the same); its later writes may
 //! enter the pipeline behind the earlier ones. Other sessions are not held up.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -120,7 +120,7 @@ pub(super) struct SessionFlow {
 #[derive(Debug, Default)]
 pub(super) struct Pipeline {
     pub(super) pending: VecDeque<Pending>,
-    pub(super) flows: HashMap<i64, SessionFlow>,
+    pub(super) flows: super::core::FastMap<i64, SessionFlow>,
     /// The log thread; `None` runs in memory (each txn applies at once).
     pub(super) log: Option<std::sync::mpsc::Sender<std::sync::Arc<Txn>>>,
 }
