@@ -26,6 +26,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod proto;
+pub mod rng;
 pub mod server;
 pub mod session;
 pub mod storage;

@@ -70,8 +70,16 @@ fn the_ensemble_example_configs_check_clean() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&example);
         let out = ferrozk(&["check-config", "--config", path.to_str().unwrap()]);
         assert_eq!(out.code(), Some(0), "{example}: {}", out.describe());
-        assert!(!out.stdout.contains("not used"), "{example}: {}", out.describe());
-        assert!(out.stdout.contains("3"), "{example} describes 3 servers: {}", out.describe());
+        assert!(
+            !out.stdout.contains("not used"),
+            "{example}: {}",
+            out.describe()
+        );
+        assert!(
+            out.stdout.contains("3"),
+            "{example} describes 3 servers: {}",
+            out.describe()
+        );
     }
 }
 

@@ -8,7 +8,6 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::cluster::{Cluster, ELECTION_TIMEOUT};
@@ -40,7 +39,12 @@ impl Scripted {
                 }
             }
         });
-        Scripted { child, stdin, lines, seen: Vec::new() }
+        Scripted {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
     }
 
     /// The first line starting with `prefix`, within the election timeout.
@@ -87,7 +91,9 @@ fn kazoo_keeps_its_session_across_a_leader_failure() {
             kind,
             |hosts| {
                 let mut c = Command::new(PYTHON);
-                c.arg("-B").arg(tests_dir().join("kazoo").join("failover.py")).arg(hosts);
+                c.arg("-B")
+                    .arg(tests_dir().join("kazoo").join("failover.py"))
+                    .arg(hosts);
                 c
             },
             "{",
@@ -100,24 +106,7 @@ fn kazoo_keeps_its_session_across_a_leader_failure() {
 }
 
 fn java_classes() -> std::path::PathBuf {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("ferrozk-java-fo-").tempdir().unwrap();
-        let out = run_with_timeout(
-            Command::new("javac")
-                .arg("-nowarn")
-                .arg("-d")
-                .arg(dir.path())
-                .arg("-cp")
-                .arg(ZK_JAR)
-                .arg(tests_dir().join("java").join("FailoverClient.java")),
-            Duration::from_secs(180),
-        );
-        assert!(out.success(), "javac failed:\n{}", out.describe());
-        dir
-    })
-    .path()
-    .to_path_buf()
+    compile_java("FailoverClient.java", ZK_JAR)
 }
 
 #[test]
@@ -141,7 +130,8 @@ fn the_java_client_keeps_its_session_across_a_leader_failure() {
             "RESULT",
         );
         assert_eq!(
-            line, "RESULT session_same=true ephemeral=true written=after failover",
+            line,
+            "RESULT session_same=true ephemeral=true written=after failover",
             "{}",
             kind.name()
         );
@@ -163,7 +153,10 @@ fn zookeeper_client_crate_keeps_its_session_across_a_leader_failure() {
                 .await
                 .expect("connect");
             let opts = zk::CreateMode::Ephemeral.with_acls(zk::Acls::anyone_all());
-            client.create("/crate-eph", b"mine", &opts).await.expect("create");
+            client
+                .create("/crate-eph", b"mine", &opts)
+                .await
+                .expect("create");
             client
         });
         let before = client.session_id();
@@ -173,7 +166,9 @@ fn zookeeper_client_crate_keeps_its_session_across_a_leader_failure() {
             loop {
                 match client.set_data("/crate-eph", b"after", None).await {
                     Ok(_) => break,
-                    Err(zk::Error::ConnectionLoss) | Err(zk::Error::Timeout) if tokio::time::Instant::now() < deadline => {
+                    Err(zk::Error::ConnectionLoss) | Err(zk::Error::Timeout)
+                        if tokio::time::Instant::now() < deadline =>
+                    {
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                     Err(e) => panic!("{}: {e}", kind.name()),

@@ -11,7 +11,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 const ZKCLI_TIMEOUT: Duration = Duration::from_secs(60);
@@ -232,29 +231,9 @@ fn classpath() -> String {
     cp.join(":")
 }
 
-/// Compile tests/java/FerrozkInterop.java once per test process.
+/// tests/java/FerrozkInterop.java, compiled once per test process.
 fn compiled_classes() -> PathBuf {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("ferrozk-java-")
-            .tempdir()
-            .unwrap();
-        let out = run_with_timeout(
-            Command::new("javac")
-                .arg("-nowarn")
-                .arg("-d")
-                .arg(dir.path())
-                .arg("-cp")
-                .arg(classpath())
-                .arg(tests_dir().join("java").join("FerrozkInterop.java")),
-            Duration::from_secs(180),
-        );
-        assert!(out.success(), "javac failed:\n{}", out.describe());
-        dir
-    })
-    .path()
-    .to_path_buf()
+    compile_java("FerrozkInterop.java", &classpath())
 }
 
 fn run_java_program(kind: ServerKind) -> Result<Vec<String>, String> {

@@ -217,8 +217,7 @@ impl Core {
     pub(super) fn start_log(&mut self, sink: Box<dyn super::durability::TxnSink>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let snap_count = u64::from(self.opts.snap_count);
-        let (log, thread) =
-            super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
+        let (log, thread) = super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
         self.pipeline.log = Some(log);
         self.durable_rx = Some(rx);
         self.log_thread = Some(thread);
@@ -579,7 +578,9 @@ impl Core {
                 self.submit(txn, Then::ClientClosed { conn, xid });
             }
             req if req.is_write() => self.write(conn, session, xid, &req),
-            Request::Sync(r) if self.replica.is_some() => self.local_sync(conn, session, xid, r.path),
+            Request::Sync(r) if self.replica.is_some() => {
+                self.local_sync(conn, session, xid, r.path)
+            }
             req => {
                 // Disjoint field borrows: no copy of the auth list per read.
                 let ctx = ReadCtx {

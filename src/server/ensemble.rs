@@ -55,10 +55,12 @@ pub(super) async fn start_member(
         );
     }
     let me = &members[&e.my_id];
-    let listener = TcpListener::bind(me.election).await.map_err(|source| StartError::Bind {
-        addr: me.election,
-        source,
-    })?;
+    let listener = TcpListener::bind(me.election)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: me.election,
+            source,
+        })?;
     let opts = &core.opts;
     let disk = replica::durable_state(opts, core.tree.last_zxid, snapshot_zxid)?;
     tracing::info!(

@@ -24,7 +24,9 @@ use crate::zab::LinkId;
 
 /// Whether a follower must send this request to the leader.
 pub(super) fn goes_to_leader(op: i32) -> bool {
-    super::core::is_write_opcode(op) || op == OpCode::CloseSession.code() || op == OpCode::Sync.code()
+    super::core::is_write_opcode(op)
+        || op == OpCode::CloseSession.code()
+        || op == OpCode::Sync.code()
 }
 
 fn request_data(session: i64, cxid: i32, op: i32, body: &[u8]) -> Bytes {
@@ -40,7 +42,11 @@ impl Core {
     /// Follower: sends a client's request to the leader and remembers how to
     /// answer it when its commit (or SYNC) comes back.
     pub(super) fn forward(&mut self, conn: ConnId, session: i64, xid: i32, op: i32, body: Bytes) {
-        let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+        let auth = self
+            .conns
+            .get(&conn)
+            .map(|c| c.auth.clone())
+            .unwrap_or_default();
         let data = request_data(session, xid, op, &body);
         let sent = self.replica_mut().peer.forward(data, auth);
         self.zab_outputs();
@@ -68,16 +74,36 @@ impl Core {
             let kind = Request::decode(op, &mut body.clone())
                 .map(|r| WriteKind::of(&r))
                 .unwrap_or(WriteKind::Stat);
-            Then::Reply { conn, xid, kind, failure: None }
+            Then::Reply {
+                conn,
+                xid,
+                kind,
+                failure: None,
+            }
         };
         self.hold_session(session);
-        self.replica_mut().forwarded.entry(session).or_default().push_back((xid, then));
+        self.replica_mut()
+            .forwarded
+            .entry(session)
+            .or_default()
+            .push_back((xid, then));
     }
 
     /// Follower: a new session is created by the leader (a createSession
     /// request carrying the id this server chose and the timeout).
-    pub(super) fn forward_create_session(&mut self, conn: ConnId, session: i64, timeout_ms: u32, read_only: Option<bool>) {
-        let data = request_data(session, 0, OpCode::CreateSession.code(), &(timeout_ms as i32).to_be_bytes());
+    pub(super) fn forward_create_session(
+        &mut self,
+        conn: ConnId,
+        session: i64,
+        timeout_ms: u32,
+        read_only: Option<bool>,
+    ) {
+        let data = request_data(
+            session,
+            0,
+            OpCode::CreateSession.code(),
+            &(timeout_ms as i32).to_be_bytes(),
+        );
         let sent = self.replica_mut().peer.forward(data, vec![]);
         self.zab_outputs();
         if sent.is_err() {
@@ -89,7 +115,14 @@ impl Core {
             .forwarded
             .entry(session)
             .or_default()
-            .push_back((0, Then::Connected { conn, timeout_ms, read_only }));
+            .push_back((
+                0,
+                Then::Connected {
+                    conn,
+                    timeout_ms,
+                    read_only,
+                },
+            ));
     }
 
     /// Leader: a local client's sync completes once every proposal made
@@ -112,7 +145,11 @@ impl Core {
     pub(super) fn answer_sync(&mut self, conn: ConnId, xid: i32, path: String) {
         let zxid = self.tree.last_zxid;
         let session = self.conns.get(&conn).map(|c| c.session);
-        self.send(conn, ReplyHeader { xid, zxid, err: 0 }, Some(&Response::Sync(SyncResponse { path })));
+        self.send(
+            conn,
+            ReplyHeader { xid, zxid, err: 0 },
+            Some(&Response::Sync(SyncResponse { path })),
+        );
         if let Some(session) = session {
             if let Some(f) = self.pipeline.flows.get_mut(&session) {
                 f.in_pipeline = f.in_pipeline.saturating_sub(1);
@@ -139,11 +176,21 @@ impl Core {
         }
         if op == OpCode::CreateSession.code() {
             let timeout = if d.remaining() >= 4 { d.get_i32() } else { 0 };
-            self.sessions.add(SessionId(session), timeout.max(0) as u32, now);
+            self.sessions
+                .add(SessionId(session), timeout.max(0) as u32, now);
             let zxid = self.take_zxid();
-            let ctx = PrepCtx { session, cxid, zxid, time: super::core::wall_ms(), auth: &[] };
+            let ctx = PrepCtx {
+                session,
+                cxid,
+                zxid,
+                time: super::core::wall_ms(),
+                auth: &[],
+            };
             let body = crate::proto::records::txn::CreateSessionTxn { time_out: timeout };
-            let (mut txn, _) = ctx.finish(OpCode::CreateSession.code(), Ok(TxnBody::CreateSession(body)));
+            let (mut txn, _) = ctx.finish(
+                OpCode::CreateSession.code(),
+                Ok(TxnBody::CreateSession(body)),
+            );
             self.prep.seal(&mut txn);
             self.submit(txn, Then::Nothing);
             return;
@@ -154,12 +201,24 @@ impl Core {
             return;
         }
         let zxid = self.take_zxid();
-        let ctx = PrepCtx { session, cxid, zxid, time: super::core::wall_ms(), auth: &authinfo };
+        let ctx = PrepCtx {
+            session,
+            cxid,
+            zxid,
+            time: super::core::wall_ms(),
+            auth: &authinfo,
+        };
         let known = self.sessions.touch(SessionId(session), now);
         let txn = match (known, Request::decode(op, &mut d)) {
-            (false, _) => ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionExpired)).0,
+            (false, _) => {
+                ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionExpired))
+                    .0
+            }
             (true, Ok(req)) if req.is_write() => self.prep.prep(&self.tree, &ctx, &req).0,
-            (true, _) => ctx.finish(OpCode::Error.code(), Err(ErrorCode::MarshallingError)).0,
+            (true, _) => {
+                ctx.finish(OpCode::Error.code(), Err(ErrorCode::MarshallingError))
+                    .0
+            }
         };
         self.submit(txn, Then::Nothing);
     }

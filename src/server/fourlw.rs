@@ -94,11 +94,17 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
                 ("zk_last_zxid", core.tree.last_zxid.to_string()),
                 (
                     "ferrozk_current_epoch",
-                    core.replica.as_ref().map_or(0, |r| r.peer.current_epoch()).to_string(),
+                    core.replica
+                        .as_ref()
+                        .map_or(0, |r| r.peer.current_epoch())
+                        .to_string(),
                 ),
                 (
                     "ferrozk_accepted_epoch",
-                    core.replica.as_ref().map_or(0, |r| r.peer.accepted_epoch()).to_string(),
+                    core.replica
+                        .as_ref()
+                        .map_or(0, |r| r.peer.accepted_epoch())
+                        .to_string(),
                 ),
                 // Group commit: fsyncs, and transactions they covered.
                 ("zk_cnt_fsynctime", syncs.to_string()),
@@ -107,7 +113,11 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
             for (k, v) in lines {
                 let _ = writeln!(s, "{k}\t{v}");
             }
-            if let Some(n) = core.replica.as_ref().and_then(|r| r.peer.synced_followers()) {
+            if let Some(n) = core
+                .replica
+                .as_ref()
+                .and_then(|r| r.peer.synced_followers())
+            {
                 let _ = writeln!(s, "zk_synced_followers\t{n}");
             }
         }

@@ -266,7 +266,9 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
         .snapshot
         .as_ref()
         .and_then(|p| p.file_name()?.to_str().map(str::to_owned))
-        .and_then(|n| crate::storage::datadir::zxid_from_name(&n, crate::storage::datadir::SNAPSHOT_PREFIX))
+        .and_then(|n| {
+            crate::storage::datadir::zxid_from_name(&n, crate::storage::datadir::SNAPSHOT_PREFIX)
+        })
         .unwrap_or(0);
     let mut core = core::Core::restored(opts, rec.tree, &rec.sessions, rec.digest)
         .with_log(Box::new(log))

@@ -157,7 +157,10 @@ impl Core {
         if self.replica.is_some() {
             // Replicated: the txn is proposed; Zab persists it and reports
             // the commit (`Output::Deliver`), which completes it here.
-            self.pipeline.pending.push_back(Pending { txn: txn.clone(), then });
+            self.pipeline.pending.push_back(Pending {
+                txn: txn.clone(),
+                then,
+            });
             self.propose(txn);
             return;
         }

@@ -87,19 +87,47 @@ pub enum NetEvent {
 }
 
 enum Cmd {
-    Notify { to: Sid, n: Notification },
-    Connect { to: Sid },
-    Send { link: LinkId, packet: Packet },
-    Close { link: LinkId },
+    Notify {
+        to: Sid,
+        n: Notification,
+    },
+    Connect {
+        to: Sid,
+    },
+    Send {
+        link: LinkId,
+        packet: Packet,
+    },
+    Close {
+        link: LinkId,
+    },
     Listen(bool),
     // Internal, from the network's own tasks.
-    ElectionUp { sid: Sid, id: u64, tx: mpsc::UnboundedSender<Bytes> },
-    ElectionDown { sid: Sid, id: u64 },
-    ElectionDialDone { sid: Sid },
-    ElectionIncoming { stream: TcpStream },
-    Redial { sid: Sid },
-    LinkUp { link: LinkId, tx: mpsc::UnboundedSender<Option<Packet>> },
-    LinkDown { link: LinkId },
+    ElectionUp {
+        sid: Sid,
+        id: u64,
+        tx: mpsc::UnboundedSender<Bytes>,
+    },
+    ElectionDown {
+        sid: Sid,
+        id: u64,
+    },
+    ElectionDialDone {
+        sid: Sid,
+    },
+    ElectionIncoming {
+        stream: TcpStream,
+    },
+    Redial {
+        sid: Sid,
+    },
+    LinkUp {
+        link: LinkId,
+        tx: mpsc::UnboundedSender<Option<Packet>>,
+    },
+    LinkDown {
+        link: LinkId,
+    },
 }
 
 /// The core's handle on the network.
@@ -251,10 +279,17 @@ impl Net {
         if self.dialing.contains(&sid) || sid == self.me {
             return;
         }
-        let Some(addr) = self.members.get(&sid).map(|m| m.election) else { return };
+        let Some(addr) = self.members.get(&sid).map(|m| m.election) else {
+            return;
+        };
         let (host, port) = self.members[&self.me].election_text.clone();
         self.dialing.insert(sid);
-        let (me, cmd, core, ids) = (self.me, self.cmd_tx.clone(), self.core.clone(), self.ids.clone());
+        let (me, cmd, core, ids) = (
+            self.me,
+            self.cmd_tx.clone(),
+            self.core.clone(),
+            self.ids.clone(),
+        );
         tokio::spawn(async move {
             let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await;
             if let Ok(Ok(mut stream)) = stream {
@@ -277,7 +312,12 @@ impl Net {
 
     /// An election-port connection from another member.
     fn incoming(&mut self, stream: TcpStream) {
-        let (me, cmd, core, ids) = (self.me, self.cmd_tx.clone(), self.core.clone(), self.ids.clone());
+        let (me, cmd, core, ids) = (
+            self.me,
+            self.cmd_tx.clone(),
+            self.core.clone(),
+            self.ids.clone(),
+        );
         let known: HashSet<Sid> = self.members.keys().copied().collect();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
@@ -302,7 +342,9 @@ impl Net {
     }
 
     fn connect_link(&mut self, to: Sid) {
-        let Some(addr) = self.members.get(&to).map(|m| m.quorum) else { return };
+        let Some(addr) = self.members.get(&to).map(|m| m.quorum) else {
+            return;
+        };
         let (cmd, core, ids) = (self.cmd_tx.clone(), self.core.clone(), self.ids.clone());
         tokio::spawn(async move {
             match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
@@ -312,7 +354,9 @@ impl Net {
                     run_link(link, stream, cmd, core, Some(to)).await;
                 }
                 _ => {
-                    let _ = core.send(CoreMsg::Quorum(NetEvent::ConnectFailed { to })).await;
+                    let _ = core
+                        .send(CoreMsg::Quorum(NetEvent::ConnectFailed { to }))
+                        .await;
                 }
             }
         });
@@ -377,7 +421,11 @@ fn run_election_conn(
         while let Some(Ok(frame)) = r.next().await {
             match wire::decode_notification(&frame) {
                 Ok(n) => {
-                    if core.send(CoreMsg::Quorum(NetEvent::Note { from: sid, n })).await.is_err() {
+                    if core
+                        .send(CoreMsg::Quorum(NetEvent::Note { from: sid, n }))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -406,7 +454,11 @@ async fn run_link(
     if core.send(CoreMsg::Quorum(opened)).await.is_err() {
         return;
     }
-    let role = if to.is_some() { wire::Role::Learner } else { wire::Role::Leader };
+    let role = if to.is_some() {
+        wire::Role::Learner
+    } else {
+        wire::Role::Leader
+    };
     let writer = tokio::spawn(async move {
         let mut w = FramedWrite::new(wr, wire::QuorumCodec::new(role));
         while let Some(Some(p)) = rx.recv().await {
@@ -422,7 +474,11 @@ async fn run_link(
         match r.next().await {
             Some(Ok(Err(e))) => tracing::warn!("quorum link {link:?}: skipped a packet: {e}"),
             Some(Ok(Ok(packet))) => {
-                if core.send(CoreMsg::Quorum(NetEvent::Packet { link, packet })).await.is_err() {
+                if core
+                    .send(CoreMsg::Quorum(NetEvent::Packet { link, packet }))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -90,7 +90,10 @@ pub(crate) fn durable_state(
     let recent = txns[start..]
         .iter()
         .filter(|t| t.hdr.zxid <= last_zxid)
-        .map(|t| Entry { zxid: Zxid(t.hdr.zxid), txn: marshal(t) })
+        .map(|t| Entry {
+            zxid: Zxid(t.hdr.zxid),
+            txn: marshal(t),
+        })
         .collect();
     Ok(DurableState {
         accepted_epoch: epochs.accepted,
@@ -167,7 +170,10 @@ impl Core {
     pub(super) fn propose(&mut self, txn: Arc<Txn>) {
         let now = self.now_ms();
         let zxid = txn.hdr.zxid;
-        let entry = Entry { zxid: Zxid(zxid), txn: marshal(&txn) };
+        let entry = Entry {
+            zxid: Zxid(zxid),
+            txn: marshal(&txn),
+        };
         let r = self.replica_mut();
         r.inflight.insert(zxid, txn);
         if let Err(e) = r.peer.propose(now, entry) {
@@ -219,7 +225,9 @@ impl Core {
                     );
                 }
                 let image = storage::image::encode_image(&self.tree, &self.session_list());
-                self.replica_mut().net.send(link, Packet::Snap { zxid, image });
+                self.replica_mut()
+                    .net
+                    .send(link, Packet::Snap { zxid, image });
             }
             Output::Persist(entry) => {
                 let txn = match self.replica_mut().inflight.get(&entry.zxid.0) {
@@ -230,7 +238,10 @@ impl Core {
                             self.replica_mut().inflight.insert(entry.zxid.0, t.clone());
                             t
                         }
-                        Err(e) => fatal(&format!("undecodable txn {} from the leader", entry.zxid), e),
+                        Err(e) => fatal(
+                            &format!("undecodable txn {} from the leader", entry.zxid),
+                            e,
+                        ),
                     },
                 };
                 match &self.pipeline.log {
@@ -258,12 +269,15 @@ impl Core {
             Output::InstallSnapshot { zxid, image } => self.install_image(zxid, &image),
             Output::SaveSnapshot { zxid } => {
                 let sessions = self.session_list();
-                if let Err(e) = storage::write_snapshot(&self.opts.data_dir, zxid.0, &self.tree, &sessions) {
+                if let Err(e) =
+                    storage::write_snapshot(&self.opts.data_dir, zxid.0, &self.tree, &sessions)
+                {
                     fatal("writing the snapshot from the leader", e);
                 }
             }
             Output::SetAcceptedEpoch(e) => {
-                if let Err(err) = storage::write_epoch(&self.opts.data_dir, EpochFile::Accepted, e) {
+                if let Err(err) = storage::write_epoch(&self.opts.data_dir, EpochFile::Accepted, e)
+                {
                     fatal("writing acceptedEpoch", err);
                 }
             }
@@ -274,13 +288,20 @@ impl Core {
             }
             Output::Deliver(entry) => self.deliver_committed(entry),
             Output::FastForward { through } => self.fast_forward(through),
-            Output::Role { state, epoch, leader } => {
+            Output::Role {
+                state,
+                epoch,
+                leader,
+            } => {
                 let r = self.replica_mut();
                 r.role = state;
                 r.epoch = epoch;
                 r.leader = leader;
                 r.net.listen(state == ServerState::Leading);
-                tracing::info!("role: {} (epoch {epoch}, leader {leader:?})", state.role_name());
+                tracing::info!(
+                    "role: {} (epoch {epoch}, leader {leader:?})",
+                    state.role_name()
+                );
             }
             Output::Established { epoch, through } => self.established(epoch, through),
             Output::PingFromLeader => {
@@ -300,7 +321,12 @@ impl Core {
                     self.sessions.touch(SessionId(id), now);
                 }
             }
-            Output::LearnerRequest { link, data, authinfo, .. } => self.learner_request(link, data, authinfo),
+            Output::LearnerRequest {
+                link,
+                data,
+                authinfo,
+                ..
+            } => self.learner_request(link, data, authinfo),
             Output::Revalidate { link, data } => {
                 let mut d = data.clone();
                 if d.remaining() < 8 {
@@ -311,7 +337,9 @@ impl Core {
                 let mut reply = BytesMut::with_capacity(9);
                 reply.put_i64(id);
                 reply.put_u8(valid as u8);
-                self.replica_mut().peer.reply_revalidate(link, reply.freeze());
+                self.replica_mut()
+                    .peer
+                    .reply_revalidate(link, reply.freeze());
             }
             Output::RevalidateReply { .. } => {}
             Output::SyncDone { token } => self.sync_done(token),
@@ -321,7 +349,10 @@ impl Core {
     }
 
     pub(super) fn session_list(&self) -> Vec<(i64, i32)> {
-        self.sessions.sessions().map(|s| (s.id.0, s.timeout_ms as i32)).collect()
+        self.sessions
+            .sessions()
+            .map(|s| (s.id.0, s.timeout_ms as i32))
+            .collect()
     }
 
     /// Leader established: proposals continue at `epoch`'s first zxid; the
@@ -375,7 +406,8 @@ impl Core {
                 _ => Then::Nothing,
             }
         };
-        let closes = matches!(txn.body, TxnBody::CloseSession(_)) || txn.hdr.r#type == crate::proto::OpCode::CloseSession.code();
+        let closes = matches!(txn.body, TxnBody::CloseSession(_))
+            || txn.hdr.r#type == crate::proto::OpCode::CloseSession.code();
         let answered_close = matches!(then, Then::ClientClosed { .. });
         if let Some(s) = self.complete(Pending { txn, then }) {
             self.resume_session(s);
@@ -401,7 +433,9 @@ impl Core {
         let txns: Vec<Arc<Txn>> = {
             let r = self.replica_mut();
             let keep = r.inflight.split_off(&(through.0 + 1));
-            std::mem::replace(&mut r.inflight, keep).into_values().collect()
+            std::mem::replace(&mut r.inflight, keep)
+                .into_values()
+                .collect()
         };
         for t in txns {
             if t.hdr.zxid > self.tree.last_zxid {
@@ -440,13 +474,26 @@ impl Core {
     }
 
     /// Replaces the tree and sessions (SNAP, TRUNC, reload).
-    fn set_database(&mut self, tree: crate::tree::DataTree, sessions: impl Iterator<Item = (i64, i32)>) {
+    fn set_database(
+        &mut self,
+        tree: crate::tree::DataTree,
+        sessions: impl Iterator<Item = (i64, i32)>,
+    ) {
         self.tree = tree;
         let digest = crate::tree::digest::tree_digest(&self.tree);
         self.applied_digest = digest;
-        self.prep = Prep::new(self.opts.extended_types, self.opts.skip_acl, self.opts.reconfig_enabled, digest);
+        self.prep = Prep::new(
+            self.opts.extended_types,
+            self.opts.skip_acl,
+            self.opts.reconfig_enabled,
+            digest,
+        );
         let now = self.now_ms();
-        self.sessions = SessionTracker::new(self.opts.server_id, self.opts.tick_ms, super::core::wall_ms() as u64);
+        self.sessions = SessionTracker::new(
+            self.opts.server_id,
+            self.opts.tick_ms,
+            super::core::wall_ms() as u64,
+        );
         for (id, timeout) in sessions {
             self.sessions.add(SessionId(id), timeout.max(0) as u32, now);
         }
@@ -488,7 +535,9 @@ impl Core {
             None => r.syncs.pop_front(),
             Some(t) => r.local_syncs.remove(&t),
         };
-        let Some((conn, xid, path)) = waiting else { return };
+        let Some((conn, xid, path)) = waiting else {
+            return;
+        };
         self.answer_sync(conn, xid, path);
     }
 }

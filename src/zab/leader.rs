@@ -494,13 +494,17 @@ impl Leader {
         let Some(h) = self.handlers.get_mut(&link) else {
             return;
         };
-        let txns = packets.iter().filter(|p| matches!(p, Packet::Proposal { .. })).count();
+        let txns = packets
+            .iter()
+            .filter(|p| matches!(p, Packet::Proposal { .. }))
+            .count();
         let how = match (snap, packets.first()) {
             (true, _) => format!("SNAP at {committed}"),
             (false, Some(Packet::Trunc { zxid })) => format!("TRUNC to {zxid}, then {txns} txns"),
             (false, _) => format!("DIFF of {txns} txns"),
         };
-        s.out.push(Output::Info(format!("learner {} at {peer}: {how}", h.sid)));
+        s.out
+            .push(Output::Info(format!("learner {} at {peer}: {how}", h.sid)));
         if snap {
             current = committed;
             s.out.push(Output::SendSnapshot {

@@ -40,14 +40,16 @@ impl Member {
             return None;
         }
         let srvr = four_letter_at(&self.addr(), "srvr", Duration::from_secs(2)).ok()?;
-        srvr.lines().find_map(|l| l.strip_prefix("Mode: ").map(|m| m.trim().to_string()))
+        srvr.lines()
+            .find_map(|l| l.strip_prefix("Mode: ").map(|m| m.trim().to_string()))
     }
 
     /// A line of `srvr` (e.g. `Zxid`, `Node count`).
     pub fn srvr_field(&self, field: &str) -> Option<String> {
         let srvr = four_letter_at(&self.addr(), "srvr", Duration::from_secs(2)).ok()?;
         let prefix = format!("{field}: ");
-        srvr.lines().find_map(|l| l.strip_prefix(&prefix).map(|m| m.trim().to_string()))
+        srvr.lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(|m| m.trim().to_string()))
     }
 
     pub fn log_tail(&self) -> String {
@@ -113,7 +115,9 @@ impl Cluster {
             .tempdir()
             .expect("temp dir");
         let n = voters + observers;
-        let ports: Vec<(u16, u16, u16)> = (0..n).map(|_| (free_port(), free_port(), free_port())).collect();
+        let ports: Vec<(u16, u16, u16)> = (0..n)
+            .map(|_| (free_port(), free_port(), free_port()))
+            .collect();
         let mut servers = Vec::new();
         for (i, (_, q, e)) in ports.iter().enumerate() {
             let sid = i as u64 + 1;
@@ -142,9 +146,20 @@ impl Cluster {
                 cfg.push(("peerType".into(), "observer".into()));
             }
             cfg.extend(servers.iter().cloned());
-            members.push(Member { sid, observer: sid > voters, client_port: *client, root, cfg, child: None });
+            members.push(Member {
+                sid,
+                observer: sid > voters,
+                client_port: *client,
+                root,
+                cfg,
+                child: None,
+            });
         }
-        let mut c = Cluster { kind, members, _dir: dir };
+        let mut c = Cluster {
+            kind,
+            members,
+            _dir: dir,
+        };
         for m in &mut c.members {
             m.start(kind);
         }
@@ -159,12 +174,21 @@ impl Cluster {
 
     /// Every member's client address, as a connect string.
     pub fn connect_string(&self) -> String {
-        self.members.iter().map(|m| m.addr()).collect::<Vec<_>>().join(",")
+        self.members
+            .iter()
+            .map(|m| m.addr())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// The connect string of the running members only.
     pub fn running_connect_string(&self) -> String {
-        self.members.iter().filter(|m| m.running()).map(|m| m.addr()).collect::<Vec<_>>().join(",")
+        self.members
+            .iter()
+            .filter(|m| m.running())
+            .map(|m| m.addr())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Waits until exactly one running member leads and every other running
@@ -172,11 +196,19 @@ impl Cluster {
     pub fn wait_for_leader(&self, timeout: Duration) -> usize {
         self.wait_until("one leader, the others following", timeout, || {
             let modes: Vec<Option<String>> = self.members.iter().map(|m| m.mode()).collect();
-            let running: Vec<usize> = (0..self.members.len()).filter(|&i| self.members[i].running()).collect();
-            let leaders: Vec<usize> =
-                running.iter().copied().filter(|&i| modes[i].as_deref() == Some("leader")).collect();
+            let running: Vec<usize> = (0..self.members.len())
+                .filter(|&i| self.members[i].running())
+                .collect();
+            let leaders: Vec<usize> = running
+                .iter()
+                .copied()
+                .filter(|&i| modes[i].as_deref() == Some("leader"))
+                .collect();
             let all_up = running.iter().all(|&i| {
-                matches!(modes[i].as_deref(), Some("leader") | Some("follower") | Some("observer"))
+                matches!(
+                    modes[i].as_deref(),
+                    Some("leader") | Some("follower") | Some("observer")
+                )
             });
             (leaders.len() == 1 && all_up).then(|| leaders[0])
         })
@@ -184,7 +216,12 @@ impl Cluster {
 
     /// Polls `cond` (a bounded probe of the processes' state) until it
     /// holds; panics with every member's log tail otherwise.
-    pub fn wait_until<T>(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> Option<T>) -> T {
+    pub fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut cond: impl FnMut() -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = cond() {
@@ -201,7 +238,10 @@ impl Cluster {
                         m.log_tail()
                     ));
                 }
-                panic!("{} ensemble: not {what} within {timeout:?}{logs}", self.kind.name());
+                panic!(
+                    "{} ensemble: not {what} within {timeout:?}{logs}",
+                    self.kind.name()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }

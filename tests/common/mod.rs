@@ -503,3 +503,33 @@ pub async fn connect_client(addr: &str) -> ferrozk::client::Client {
     .expect("connect in time")
     .expect("connect")
 }
+
+/// Compiles `tests/java/<file>` against `classpath` into a directory kept
+/// for the rest of the test process (each file once); returns it.
+pub fn compile_java(file: &str, classpath: &str) -> PathBuf {
+    static DIRS: std::sync::OnceLock<
+        parking_lot::Mutex<std::collections::HashMap<String, tempfile::TempDir>>,
+    > = std::sync::OnceLock::new();
+    let mut dirs = DIRS.get_or_init(Default::default).lock();
+    if let Some(d) = dirs.get(file) {
+        return d.path().to_path_buf();
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("ferrozk-java-")
+        .tempdir()
+        .unwrap();
+    let out = run_with_timeout(
+        Command::new("javac")
+            .arg("-nowarn")
+            .arg("-d")
+            .arg(dir.path())
+            .arg("-cp")
+            .arg(classpath)
+            .arg(tests_dir().join("java").join(file)),
+        Duration::from_secs(180),
+    );
+    assert!(out.success(), "javac {file} failed:\n{}", out.describe());
+    let path = dir.path().to_path_buf();
+    dirs.insert(file.to_string(), dir);
+    path
+}

@@ -17,7 +17,6 @@
 //! event.
 
 mod checks;
-mod rng;
 mod world;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -67,7 +66,7 @@ const QUIET_MS: u64 = 3_000;
 
 /// Runs one seeded scenario; panics with the seed on any violation.
 pub fn run_seed(seed: u64, trace: bool) -> RunStats {
-    let mut plan = rng::Rng::new(seed ^ 0x5eed);
+    let mut plan = crate::rng::SplitMix64::new(seed ^ 0x5eed);
     let voters = if plan.chance(0.5) { 3 } else { 5 };
     let observers = if plan.chance(0.2) { 1 } else { 0 };
     let faults = Faults {
@@ -280,7 +279,10 @@ mod tests {
             total.acked_copies_lost += s.acked_copies_lost;
         }
         eprintln!("{n} seeds: {total:?}");
-        assert!(total.acked as u64 > n * 10, "the client made little progress: {total:?}");
+        assert!(
+            total.acked as u64 > n * 10,
+            "the client made little progress: {total:?}"
+        );
     }
 
     /// `FERROZK_SIM_SEED=S` replays one seed with a trace;
@@ -293,13 +295,17 @@ mod tests {
             eprintln!("{stats:?}");
             return;
         }
-        if let Some(n) = std::env::var("FERROZK_SIM_SEEDS").ok().and_then(|v| v.parse().ok()) {
+        if let Some(n) = std::env::var("FERROZK_SIM_SEEDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             run_seeds(0..n);
         }
     }
 
     fn quarter(k: u64) {
-        if std::env::var("FERROZK_SIM_SEED").is_err() && std::env::var("FERROZK_SIM_SEEDS").is_err() {
+        if std::env::var("FERROZK_SIM_SEED").is_err() && std::env::var("FERROZK_SIM_SEEDS").is_err()
+        {
             run_seeds(k * CI_SEEDS..(k + 1) * CI_SEEDS);
         }
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use bytes::Bytes;
 
 use super::checks::Checker;
-use super::rng::Rng;
+use crate::rng::SplitMix64 as Rng;
 use crate::zab::election::ElectionTiming;
 use crate::zab::peer::{Config, DurableState, LinkId, Output, Peer};
 use crate::zab::quorum::{Ensemble, Member};
