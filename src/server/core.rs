@@ -271,6 +271,7 @@ impl Core {
                 }
             };
             let snapshotting = self.snapshot.is_some();
+            let stalled = self.snapshot.as_ref().is_some_and(|j| j.stalled);
             // Snapshot work per loop: a little after each message, a chunk
             // when idle, so requests never wait long behind it.
             let mut snapshot_budget = super::snapshot::CHUNK;
@@ -289,8 +290,10 @@ impl Core {
                     super::durability::LogEvent::SnapshotDue => self.snapshot_due(),
                 },
                 _ = sleep => {}
-                // Idle with a snapshot in progress: keep writing it.
-                _ = std::future::ready(()), if snapshotting => {}
+                // Idle with a snapshot in progress: keep writing it, or give
+                // a writer that is behind a millisecond.
+                _ = std::future::ready(()), if snapshotting && !stalled => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(1)), if stalled => {}
             }
             if snapshotting {
                 self.advance_snapshot(snapshot_budget);

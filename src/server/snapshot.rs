@@ -81,6 +81,9 @@ pub(super) struct SnapshotJob {
     max_acl_id: i64,
     stack: Vec<String>,
     tx: SyncSender<SnapPiece>,
+    /// The writer's queue was full at the last step: the core waits a
+    /// little instead of retrying at once (which spun the core loop).
+    pub(super) stalled: bool,
 }
 
 /// Nodes handed over per step; small enough to keep request latency flat.
@@ -147,6 +150,7 @@ impl Core {
             max_acl_id,
             stack: vec!["/".to_string()],
             tx,
+            stalled: false,
         });
         tracing::info!("snapshot 0x{zxid:x} started");
     }
@@ -181,12 +185,15 @@ impl Core {
                 stat: node.stat.clone(),
             };
             match job.tx.try_send(piece) {
-                Ok(()) => job
-                    .stack
-                    .extend(node.children.iter().rev().map(|c| join(&path, c))),
+                Ok(()) => {
+                    job.stalled = false;
+                    job.stack
+                        .extend(node.children.iter().rev().map(|c| join(&path, c)))
+                }
                 Err(TrySendError::Full(_)) => {
                     // The writer is behind: yield to requests, retry later.
                     job.stack.push(path);
+                    job.stalled = true;
                     return true;
                 }
                 Err(TrySendError::Disconnected(_)) => {
