@@ -27,47 +27,57 @@ fn forbidden(c: char) -> bool {
 /// Validates `path`; for sequential creates ZooKeeper validates `path + "1"`,
 /// which is what `sequential` does (so "/a/" is fine for a sequential create).
 pub fn validate(path: &str, sequential: bool) -> Result<(), InvalidPath> {
-    let err = |reason| {
-        Err(InvalidPath {
-            path: path.to_string(),
-            reason,
-        })
-    };
-    let chars: Vec<char> = if sequential {
-        path.chars().chain(std::iter::once('1')).collect()
+    // ZooKeeper validates the name with the sequence suffix in place; a
+    // trailing '1' stands for it. Paths are nearly always ASCII: check their
+    // bytes without collecting chars (this allocation was ~10% of a write's
+    // prep in callgrind).
+    let result = if path.is_ascii() {
+        check(path.as_bytes(), sequential, |b| b as char)
     } else {
-        path.chars().collect()
+        let chars: Vec<char> = path.chars().collect();
+        check(&chars, sequential, |c| c)
     };
-    if chars.is_empty() {
-        return err("Path length must be > 0");
+    result.map_err(|reason| InvalidPath {
+        path: path.to_string(),
+        reason,
+    })
+}
+
+/// `PathUtils.validatePath` over `items` (plus a trailing '1' when
+/// `sequential`).
+fn check<T: Copy>(items: &[T], sequential: bool, ch: impl Fn(T) -> char) -> Result<(), &'static str> {
+    let len = items.len() + usize::from(sequential);
+    let at = |i: usize| if i < items.len() { ch(items[i]) } else { '1' };
+    if len == 0 {
+        return Err("Path length must be > 0");
     }
-    if chars[0] != '/' {
-        return err("Path must start with / character");
+    if at(0) != '/' {
+        return Err("Path must start with / character");
     }
-    if chars.len() == 1 {
+    if len == 1 {
         return Ok(());
     }
-    if chars[chars.len() - 1] == '/' {
-        return err("Path must not end with / character");
+    if at(len - 1) == '/' {
+        return Err("Path must not end with / character");
     }
     let mut last = '/';
-    for i in 1..chars.len() {
-        let c = chars[i];
-        let next_is_end = i + 1 == chars.len() || chars[i + 1] == '/';
+    for i in 1..len {
+        let c = at(i);
+        let next_is_end = i + 1 == len || at(i + 1) == '/';
         if c == '\0' {
-            return err("null character not allowed");
+            return Err("null character not allowed");
         } else if c == '/' && last == '/' {
-            return err("empty node name specified");
+            return Err("empty node name specified");
         } else if c == '.' && last == '.' {
-            if chars[i - 2] == '/' && next_is_end {
-                return err("relative paths not allowed");
+            if at(i - 2) == '/' && next_is_end {
+                return Err("relative paths not allowed");
             }
         } else if c == '.' {
-            if chars[i - 1] == '/' && next_is_end {
-                return err("relative paths not allowed");
+            if at(i - 1) == '/' && next_is_end {
+                return Err("relative paths not allowed");
             }
         } else if forbidden(c) {
-            return err("invalid character");
+            return Err("invalid character");
         }
         last = c;
     }
