@@ -275,11 +275,18 @@ pub fn write(a: &CompareArgs, plan: &Plan, results: &Results) -> Result<(), Stri
             peaks.join(", ")
         );
     }
+    if let Some(e) = &results.ensemble {
+        md.push_str(&super::ensemble_page::section(a, plan, e));
+    }
     let ferrozk_durable = !results.no_txn_log.iter().any(|s| s == "ferrozk");
     let _ = writeln!(
         md,
         "## Targets (issue 4)\n\n{}",
         targets(&speed, &memory, ferrozk_durable)
+    );
+    md.push_str(
+        "Where the CPU goes per request, and what was changed because of it: \
+         [profile.md](profile.md) (`scripts/profile`).\n",
     );
     md.push_str(USAGE);
     let out = &a.out;
@@ -295,7 +302,8 @@ pub fn write(a: &CompareArgs, plan: &Plan, results: &Results) -> Result<(), Stri
 const USAGE: &str = "\n## Running the benchmark yourself\n\n\
 - `scripts/bench-compare` reproduces this page (installs Apache ZooKeeper from Debian if missing, \
 builds ferrozk in release mode, runs `ferrozk bench compare`); `--quick` is a smoke version of \
-well under a minute; other flags go to `ferrozk bench compare --help` (`--pairs`, `--duration`, `--out` …).\n\
+well under a minute; other flags go to `ferrozk bench compare --help` (`--pairs`, `--duration`, `--out`, \
+`--failover-rounds`, `--no-ensemble`, `--ensemble-only` …).\n\
 - `ferrozk bench WORKLOAD --server HOST:PORT` loads any ZooKeeper server: `read`, `write`, `create`, \
 `mixed --write-pct N`, `watch --watchers N`, `sessions`, and the memory workloads `tree`, `watches`, \
 `idle-sessions` (`--count N --server-pid PID`; `tree` leaves its nodes, use a scratch server). \

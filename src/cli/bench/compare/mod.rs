@@ -10,10 +10,18 @@
 //! 2. Memory phase: for each memory workload a fresh server of each kind,
 //!    RSS read before and after the load; the tree workload also kills the
 //!    server and times its restart on the same data.
-//! 3. Per-workload ratios are medians of the per-pair ratios; `summary`
-//!    computes them and `markdown` writes the page and its SVG charts.
+//! 3. Ensemble phase: a 3-server ensemble of each kind; write throughput
+//!    and latency in alternating pairs, then leader fail-over rounds
+//!    (`ensemble`, `members`, `failover`).
+//! 4. Per-workload ratios are medians of the per-pair ratios; `summary`
+//!    computes them and `markdown` writes the page and its SVG charts
+//!    (`ensemble_page` the ensemble section).
 
+mod ensemble;
+mod ensemble_page;
+mod failover;
 mod markdown;
+mod members;
 mod servers;
 mod summary;
 
@@ -73,6 +81,15 @@ pub struct CompareArgs {
     /// The command line to quote in the report (the wrapper script passes its own).
     #[arg(long)]
     pub command_line: Option<String>,
+    /// Leader fail-over rounds per ensemble kind (default 3; 1 with --quick).
+    #[arg(long, value_name = "N")]
+    pub failover_rounds: Option<usize>,
+    /// Skip the 3-server ensemble phase.
+    #[arg(long, conflicts_with = "ensemble_only")]
+    pub no_ensemble: bool,
+    /// Run only the 3-server ensemble phase (the standalone tables stay empty).
+    #[arg(long)]
+    pub ensemble_only: bool,
 }
 
 /// Sizes that differ between a full and a quick comparison.
@@ -87,6 +104,11 @@ pub(crate) struct Plan {
     pub watch_counts: Vec<usize>,
     pub idle_sessions: usize,
     pub watchers: usize,
+    pub standalone: bool,
+    pub ensemble: bool,
+    pub failover_rounds: usize,
+    /// Seconds of writing before each leader kill.
+    pub failover_steady: f64,
 }
 
 impl Plan {
@@ -106,6 +128,10 @@ impl Plan {
             },
             idle_sessions: if q { 200 } else { 10_000 },
             watchers: if q { 20 } else { 100 },
+            standalone: !a.ensemble_only,
+            ensemble: !a.no_ensemble,
+            failover_rounds: a.failover_rounds.unwrap_or(if q { 1 } else { 3 }),
+            failover_steady: if q { 0.3 } else { 1.0 },
         }
     }
 }
@@ -131,6 +157,9 @@ pub struct Results {
     pub speed_peak_rss_kb: Vec<(String, u64)>,
     /// Servers that wrote no transaction log during the speed phase.
     pub no_txn_log: Vec<String>,
+    /// The 3-server ensembles, when that phase ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<ensemble::EnsembleResults>,
 }
 
 /// Runs the comparison and writes the report.
@@ -187,7 +216,25 @@ async fn measure(
         runs: Vec::new(),
         speed_peak_rss_kb: Vec::new(),
         no_txn_log: Vec::new(),
+        ensemble: None,
     };
+    if plan.standalone {
+        standalone_phases(a, plan, launch, work, &mut results).await?;
+    }
+    if plan.ensemble {
+        results.ensemble = Some(ensemble::phase(a, plan, launch, work).await);
+    }
+    Ok(results)
+}
+
+/// The speed phase on one server of each kind, then the memory phase.
+async fn standalone_phases(
+    a: &CompareArgs,
+    plan: &Plan,
+    launch: &Launch,
+    work: &std::path::Path,
+    results: &mut Results,
+) -> Result<(), String> {
     let kinds = [Kind::Ferrozk, Kind::Apache];
     let mut servers = Vec::new();
     for k in kinds {
@@ -234,8 +281,7 @@ async fn measure(
         }
     }
     drop(servers);
-    memory_phase(a, plan, launch, work, &mut results).await?;
-    Ok(results)
+    memory_phase(a, plan, launch, work, results).await
 }
 
 /// Each memory workload on a fresh server of each kind.

@@ -156,7 +156,8 @@ impl Drop for Server {
     }
 }
 
-fn spawn(kind: Kind, launch: &Launch, dir: &Path) -> Result<Child, String> {
+/// Starts `kind` on `dir/zoo.cfg`, its output appended to `dir/server.log`.
+pub(super) fn spawn(kind: Kind, launch: &Launch, dir: &Path) -> Result<Child, String> {
     let cfg = dir.join("zoo.cfg");
     let mut cmd = match kind {
         Kind::Ferrozk => {

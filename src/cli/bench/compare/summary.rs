@@ -18,6 +18,8 @@ pub struct SpeedRow {
     pub p99: [f64; 2],
     /// Median over pairs of ferrozk/apache throughput.
     pub throughput_ratio: f64,
+    /// Median over pairs of ferrozk/apache p50 (below 1: ferrozk lower).
+    pub p50_ratio: f64,
     /// Median over pairs of ferrozk/apache p99 (below 1: ferrozk lower).
     pub p99_ratio: f64,
     /// Pairs measured.
@@ -119,6 +121,7 @@ pub fn speed_rows(runs: &[BenchResult]) -> Vec<SpeedRow> {
                 p50: [0, 1].map(|i| med(i, &|r| lat(r, |l| l.p50))),
                 p99: [0, 1].map(|i| med(i, &|r| lat(r, |l| l.p99))),
                 throughput_ratio: per_pair(&|r| r.throughput),
+                p50_ratio: per_pair(&|r| lat(r, |l| l.p50)),
                 p99_ratio: per_pair(&|r| lat(r, |l| l.p99)),
                 pairs,
                 errors: [0, 1].map(|i| by[i].iter().map(|r| r.errors).sum()),
