@@ -25,6 +25,22 @@ impl Member {
         format!("127.0.0.1:{}", self.client_port)
     }
 
+    /// Its dataDir.
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// Whether any of its transaction log files contains `needle` (paths
+    /// are stored as plain UTF-8 in create transactions).
+    pub fn log_contains(&self, needle: &[u8]) -> bool {
+        let dir = self.data_dir().join("version-2");
+        let Ok(entries) = std::fs::read_dir(dir) else { return false };
+        entries.flatten().any(|e| {
+            e.file_name().to_string_lossy().starts_with("log.")
+                && std::fs::read(e.path()).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        })
+    }
+
     pub fn running(&self) -> bool {
         self.child.is_some()
     }
@@ -76,11 +92,12 @@ impl Member {
     /// (what a long GC pause or a one-way partition looks like to peers).
     pub fn signal(&self, sig: &str) {
         if let Some(pid) = self.pid() {
-            let status = std::process::Command::new("kill")
-                .arg(format!("-{sig}"))
-                .arg(pid.to_string())
+            // The shell's builtin kill: /bin/kill (procps) may be absent.
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("kill -{sig} {pid}"))
                 .status()
-                .expect("run kill");
+                .expect("run sh");
             assert!(status.success(), "kill -{sig} {pid}");
         }
     }
