@@ -447,3 +447,107 @@ fn sessions_survive_a_leader_change_and_still_expire() {
         });
     }
 }
+
+/// A leader logs proposals no follower acknowledged (both are frozen, then
+/// killed: what sat in their socket buffers is lost with them), and dies.
+/// The followers restart and elect a new leader without those proposals;
+/// when the old leader comes back its log is cut (TRUNC) and the
+/// unacknowledged writes exist nowhere.
+#[test]
+fn a_returning_leader_is_truncated_to_the_new_history() {
+    for kind in kinds_under_test() {
+        let mut c = Cluster::start(kind, 3, 0);
+        let leader = c.wait_for_leader(ELECTION_TIMEOUT);
+        let followers = [(leader + 1) % 3, (leader + 2) % 3];
+        let rt = runtime();
+        let client = rt.block_on(async {
+            let w = connect(&c.members[leader].addr()).await;
+            w.create("/base", b"", &open(), CreateMode::Persistent)
+                .await
+                .unwrap();
+            w
+        });
+        for f in followers {
+            c.members[f].signal("STOP");
+        }
+        // Writes the leader logs but cannot commit; their replies never come.
+        let pending: Vec<_> = (0..5)
+            .map(|i| {
+                let w = client.clone();
+                rt.spawn(async move {
+                    let _ = w
+                        .create(&format!("/lost-{i}"), b"x", &open(), CreateMode::Persistent)
+                        .await;
+                })
+            })
+            .collect();
+        c.wait_until(
+            "the leader to log the unacknowledged writes",
+            ELECTION_TIMEOUT,
+            || {
+                (0..5)
+                    .all(|i| c.members[leader].log_contains(format!("/lost-{i}").as_bytes()))
+                    .then_some(())
+            },
+        );
+        for f in followers {
+            c.members[f].kill();
+        }
+        c.members[leader].kill();
+        for f in followers {
+            c.restart(f);
+        }
+        c.wait_for_leader(ELECTION_TIMEOUT);
+        c.restart(leader);
+        c.wait_for_leader(ELECTION_TIMEOUT);
+        for p in pending {
+            p.abort();
+        }
+        rt.block_on(async {
+            let w = connect(&c.running_connect_string()).await;
+            w.create("/after", b"", &open(), CreateMode::Persistent)
+                .await
+                .unwrap();
+        });
+        // (Apache's leader reports the new epoch's zxid until a write.)
+        wait_converged(&c);
+        rt.block_on(async {
+            for m in &c.members {
+                let r = connect(&m.addr()).await;
+                r.sync("/").await.unwrap();
+                assert!(
+                    r.exists("/base", false).await.unwrap().is_some(),
+                    "{} member {}",
+                    kind.name(),
+                    m.sid
+                );
+                assert!(
+                    r.exists("/after", false).await.unwrap().is_some(),
+                    "{} member {}",
+                    kind.name(),
+                    m.sid
+                );
+                for i in 0..5 {
+                    assert!(
+                        r.exists(&format!("/lost-{i}"), false)
+                            .await
+                            .unwrap()
+                            .is_none(),
+                        "{}: /lost-{i} survived on member {}",
+                        kind.name(),
+                        m.sid
+                    );
+                }
+                r.close().await.ok();
+            }
+        });
+        if kind == common::ServerKind::Ferrozk {
+            let logs: String = c.members.iter().map(|m| m.log_tail()).collect();
+            assert!(
+                logs.contains("TRUNC to"),
+                "the returning leader was truncated:\n{logs}"
+            );
+        }
+        drop(client);
+    }
+}

@@ -45,7 +45,11 @@ pub fn validate(path: &str, sequential: bool) -> Result<(), InvalidPath> {
 
 /// `PathUtils.validatePath` over `items` (plus a trailing '1' when
 /// `sequential`).
-fn check<T: Copy>(items: &[T], sequential: bool, ch: impl Fn(T) -> char) -> Result<(), &'static str> {
+fn check<T: Copy>(
+    items: &[T],
+    sequential: bool,
+    ch: impl Fn(T) -> char,
+) -> Result<(), &'static str> {
     let len = items.len() + usize::from(sequential);
     let at = |i: usize| if i < items.len() { ch(items[i]) } else { '1' };
     if len == 0 {

@@ -45,7 +45,11 @@ impl Core {
         // Runs after every message: look at the expiry queue only when a
         // bucket is due (polling it allocates).
         let due = self.sessions.next_deadline().is_some_and(|d| d <= now);
-        for id in if due { self.sessions.expire(now) } else { Vec::new() } {
+        for id in if due {
+            self.sessions.expire(now)
+        } else {
+            Vec::new()
+        } {
             tracing::info!("expiring session 0x{:x}", id.0);
             let txn = self.close_session_txn(id.0, 0);
             self.submit(txn, Then::Expired);

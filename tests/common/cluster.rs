@@ -34,10 +34,13 @@ impl Member {
     /// are stored as plain UTF-8 in create transactions).
     pub fn log_contains(&self, needle: &[u8]) -> bool {
         let dir = self.data_dir().join("version-2");
-        let Ok(entries) = std::fs::read_dir(dir) else { return false };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
         entries.flatten().any(|e| {
             e.file_name().to_string_lossy().starts_with("log.")
-                && std::fs::read(e.path()).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+                && std::fs::read(e.path())
+                    .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
         })
     }
 
