@@ -46,6 +46,8 @@ struct Proxy {
     port: u16,
     ctl: watch::Sender<(u64, bool)>,
     refuse: Arc<AtomicBool>,
+    /// Bytes read from clients (held ones included while frozen).
+    from_clients: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Proxy {
@@ -54,7 +56,8 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let (ctl, _) = watch::channel((0u64, false));
         let refuse = Arc::new(AtomicBool::new(false));
-        let (ctl2, refuse2) = (ctl.clone(), refuse.clone());
+        let from_clients = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (ctl2, refuse2, counter) = (ctl.clone(), refuse.clone(), from_clients.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if refuse2.load(Ordering::SeqCst) {
@@ -67,15 +70,26 @@ impl Proxy {
                 let (cr, cw) = client.into_split();
                 let (sr, sw) = server.into_split();
                 let (a, b) = (ctl2.subscribe(), ctl2.subscribe());
+                let counter = counter.clone();
                 tokio::spawn(async move {
                     tokio::select! {
-                        _ = pump(cr, sw, a, gen) => {}
-                        _ = pump(sr, cw, b, gen) => {}
+                        _ = pump(cr, sw, a, gen, Some(counter)) => {}
+                        _ = pump(sr, cw, b, gen, None) => {}
                     }
                 });
             }
         });
-        Proxy { port, ctl, refuse }
+        Proxy {
+            port,
+            ctl,
+            refuse,
+            from_clients,
+        }
+    }
+
+    /// Bytes the proxy has read from clients so far.
+    fn client_bytes(&self) -> u64 {
+        self.from_clients.load(Ordering::SeqCst)
     }
 
     fn addr(&self) -> String {
@@ -103,6 +117,7 @@ async fn pump(
     mut wr: tokio::net::tcp::OwnedWriteHalf,
     mut ctl: watch::Receiver<(u64, bool)>,
     gen: u64,
+    counter: Option<Arc<std::sync::atomic::AtomicU64>>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -110,6 +125,9 @@ async fn pump(
             r = rd.read(&mut buf) => match r { Ok(0) | Err(_) => return, Ok(n) => n },
             _ = ctl.wait_for(|c| c.0 != gen) => return,
         };
+        if let Some(c) = &counter {
+            c.fetch_add(n as u64, Ordering::SeqCst);
+        }
         match ctl.wait_for(|c| c.0 != gen || !c.1).await {
             Ok(c) if c.0 == gen => {}
             _ => return,
@@ -694,9 +712,19 @@ async fn requests_in_flight_fail_with_connection_loss(kind: ServerKind) {
     let (c, mut ev) = connect(&proxy.addr()).await;
 
     proxy.freeze(true);
+    let before = proxy.client_bytes();
     let c2 = c.clone();
     let pending = tokio::spawn(async move { c2.exists("/", false).await });
-    tokio::task::yield_now().await;
+    // The request must be on the wire (held by the frozen proxy) before
+    // the cut, or the client could still send it on the next connection.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while proxy.client_bytes() == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the request never left the client"
+        );
+        tokio::task::yield_now().await;
+    }
     proxy.cut();
     assert!(matches!(pending.await.unwrap(), Err(Error::ConnectionLoss)));
     assert_eq!(

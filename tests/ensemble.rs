@@ -551,3 +551,50 @@ fn a_returning_leader_is_truncated_to_the_new_history() {
         drop(client);
     }
 }
+
+/// A session that reconnects through another member moves there (the
+/// member asks the leader to revalidate it): a write through its old
+/// connection on the first member fails (SESSIONMOVED: the connection is
+/// closed), the new connection writes.
+#[test]
+fn a_session_moves_between_members() {
+    for kind in kinds_under_test() {
+        let c = Cluster::start(kind, 3, 0);
+        let leader = c.wait_for_leader(ELECTION_TIMEOUT);
+        let (a, b) = ((leader + 1) % 3, (leader + 2) % 3);
+        let mut old = common::raw::Raw::session(&c.members[a].addr());
+        assert_eq!(old.create(1, "/first", b"").err, 0, "{}", kind.name());
+        let mut new =
+            common::raw::Raw::resume(&c.members[b].addr(), old.session_id, old.passwd.clone())
+                .unwrap_or_else(|| {
+                    panic!("{}: the session resumes on another member", kind.name())
+                });
+        assert_eq!(new.create(1, "/second", b"").err, 0, "{}", kind.name());
+        // The old connection still answers pings, but a write through it
+        // fails with SESSIONMOVED, which ZooKeeper reports by closing the
+        // connection without a reply.
+        old.ping();
+        assert!(
+            old.reply().is_some(),
+            "{}: the old connection is still open",
+            kind.name()
+        );
+        {
+            use ferrozk::proto::jute::Jute;
+            let req = ferrozk::proto::records::proto::CreateRequest {
+                path: "/third".into(),
+                data: None,
+                acl: open(),
+                flags: 0,
+            };
+            old.request(2, ferrozk::proto::OpCode::Create.code(), &req.to_bytes());
+            let reply = old.reply();
+            assert!(
+                reply.is_none(),
+                "{}: the old connection answered {reply:?}",
+                kind.name()
+            );
+        }
+        assert_eq!(new.create(2, "/fourth", b"").err, 0, "{}", kind.name());
+    }
+}

@@ -232,6 +232,18 @@ impl Core {
         self.durable_rx = None;
     }
 
+    /// Whether this server's clients may write for `session`: always
+    /// standalone; on a leader, unless the session moved to a learner.
+    fn owns_here(&mut self, session: i64) -> bool {
+        match self.replica.as_ref() {
+            Some(r) if r.is_leader() => {
+                let me = r.peer.id();
+                self.owns(session, me)
+            }
+            _ => true,
+        }
+    }
+
     /// Makes this server a member of an ensemble.
     pub(crate) fn with_replica(mut self, replica: super::replica::Replica) -> Core {
         self.replica = Some(replica);
@@ -579,6 +591,10 @@ impl Core {
             Request::CloseSession => {
                 let txn = self.close_session_txn(session, xid);
                 self.submit(txn, Then::ClientClosed { conn, xid });
+            }
+            req if req.is_write() && !self.owns_here(session) => {
+                // The session moved to another member (ZooKeeper's checkSession).
+                self.fail_early(conn, session, xid, op, ErrorCode::SessionMoved)
             }
             req if req.is_write() => self.write(conn, session, xid, &req),
             Request::Sync(r) if self.replica.is_some() => {

@@ -158,8 +158,81 @@ impl Core {
         }
     }
 
+    /// Learner: a client resumes a session here; ask the leader whether it
+    /// is alive (REVALIDATE: sessionId, timeout).
+    pub(super) fn revalidate_session(
+        &mut self,
+        conn: ConnId,
+        id: i64,
+        timeout: u32,
+        read_only: Option<bool>,
+    ) {
+        let mut d = BytesMut::with_capacity(12);
+        d.put_i64(id);
+        d.put_i32(timeout as i32);
+        let asked = self.replica_mut().peer.revalidate(d.freeze());
+        self.zab_outputs();
+        if asked.is_err() {
+            self.close_conn(conn);
+            return;
+        }
+        self.replica_mut()
+            .revalidating
+            .entry(id)
+            .or_default()
+            .push((conn, timeout, read_only));
+    }
+
+    /// Learner: the leader's answer (sessionId, valid).
+    pub(super) fn revalidated(&mut self, data: Bytes) {
+        let mut d = data;
+        if d.remaining() < 9 {
+            return;
+        }
+        let id = d.get_i64();
+        let valid = d.get_u8() != 0;
+        let waiting = self
+            .replica_mut()
+            .revalidating
+            .remove(&id)
+            .unwrap_or_default();
+        let now = self.now_ms();
+        for (conn, timeout, read_only) in waiting {
+            let Some(c) = self.conns.get(&conn) else {
+                continue;
+            };
+            if !valid {
+                let _ = c
+                    .out
+                    .send(super::core::Out::Frame(super::lifecycle::refusal_frame(
+                        read_only,
+                    )));
+                self.close_conn(conn);
+                continue;
+            }
+            if self.sessions.get(SessionId(id)).is_none() {
+                self.sessions.add(SessionId(id), timeout, now);
+            }
+            self.bind_session(conn, id);
+            self.complete_handshake(conn, id, timeout, read_only);
+        }
+    }
+
+    /// Leader: whether `member` may write for `session` (ZooKeeper's
+    /// `checkSession` owner test); the first member to write owns it.
+    pub(super) fn owns(&mut self, session: i64, member: crate::zab::Sid) -> bool {
+        let owners = &mut self.replica_mut().owners;
+        *owners.entry(session).or_insert(member) == member
+    }
+
     /// Leader: a request forwarded by a learner.
-    pub(super) fn learner_request(&mut self, link: LinkId, data: Bytes, authinfo: Vec<Id>) {
+    pub(super) fn learner_request(
+        &mut self,
+        link: LinkId,
+        from: crate::zab::Sid,
+        data: Bytes,
+        authinfo: Vec<Id>,
+    ) {
         let mut d = data;
         if d.remaining() < 16 {
             tracing::warn!("short REQUEST from a learner ({} bytes)", d.remaining());
@@ -178,6 +251,7 @@ impl Core {
             let timeout = if d.remaining() >= 4 { d.get_i32() } else { 0 };
             self.sessions
                 .add(SessionId(session), timeout.max(0) as u32, now);
+            self.replica_mut().owners.insert(session, from);
             let zxid = self.take_zxid();
             let ctx = PrepCtx {
                 session,
@@ -200,6 +274,8 @@ impl Core {
             self.submit(txn, Then::Nothing);
             return;
         }
+        let known = self.sessions.touch(SessionId(session), now);
+        let moved = known && !self.owns(session, from);
         let zxid = self.take_zxid();
         let ctx = PrepCtx {
             session,
@@ -208,10 +284,13 @@ impl Core {
             time: super::core::wall_ms(),
             auth: &authinfo,
         };
-        let known = self.sessions.touch(SessionId(session), now);
         let txn = match (known, Request::decode(op, &mut d)) {
             (false, _) => {
                 ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionExpired))
+                    .0
+            }
+            (true, _) if moved => {
+                ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionMoved))
                     .0
             }
             (true, Ok(req)) if req.is_write() => self.prep.prep(&self.tree, &ctx, &req).0,

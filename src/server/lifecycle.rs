@@ -145,6 +145,10 @@ impl Core {
             let id = self.sessions.create(timeout, now).0;
             self.conns.insert(conn, conn_state(id));
             self.session_conn.insert(id, conn);
+            if let Some(r) = self.replica.as_mut().filter(|r| r.is_leader()) {
+                let me = r.peer.id();
+                r.owners.insert(id, me);
+            }
             if self.replica.as_ref().is_some_and(|r| !r.is_leader()) {
                 // The session exists once the leader commits it.
                 self.sessions.remove(SessionId(id));
@@ -179,31 +183,39 @@ impl Core {
         }
         let id = req.session_id;
         let pw_ok = req.passwd.as_deref() == Some(&session::password(id)[..]);
+        let read_only = c.read_only.map(|_| false);
+        if pw_ok && self.replica.as_ref().is_some_and(|r| !r.is_leader()) {
+            // A learner asks the leader, which owns the sessions (and makes
+            // this member the session's owner).
+            self.conns.insert(conn, conn_state(id));
+            self.revalidate_session(conn, id, timeout, read_only);
+            return;
+        }
         if !(pw_ok && self.sessions.touch(SessionId(id), now)) {
             // Wrong password, unknown or expired: ZooKeeper answers with a
             // zero timeout and closes.
-            let rsp = ConnectResponse {
-                protocol_version: 0,
-                time_out: 0,
-                session_id: 0,
-                passwd: Some(Bytes::from_static(&[0; 16])),
-            };
-            let _ = out.send(Out::Frame(handshake_frame(
-                &rsp,
-                c.read_only.map(|_| false),
-            )));
+            let _ = out.send(Out::Frame(refusal_frame(read_only)));
             let _ = out.send(Out::Close);
             return;
         }
-        // A reconnect moves the session: its old connection is closed.
+        if let Some(r) = self.replica.as_mut() {
+            let me = r.peer.id();
+            r.owners.insert(id, me);
+        }
+        self.conns.insert(conn, conn_state(id));
+        self.bind_session(conn, id);
+        self.complete_handshake(conn, id, timeout, read_only);
+    }
+
+    /// Makes `conn` the session's connection on this server; a reconnect
+    /// moves the session, so its old connection here is closed.
+    pub(super) fn bind_session(&mut self, conn: ConnId, id: i64) {
         if let Some(old) = self.session_conn.insert(id, conn) {
             if old != conn {
                 self.close_conn(old);
                 self.session_conn.insert(id, conn);
             }
         }
-        self.conns.insert(conn, conn_state(id));
-        self.complete_handshake(conn, id, timeout, c.read_only.map(|_| false));
     }
 
     /// Sends a valid handshake reply on `conn`.
@@ -240,6 +252,17 @@ impl Core {
         };
         self.prep.prep(&self.tree, &ctx, &Request::CloseSession).0
     }
+}
+
+/// ZooKeeper's answer to a session it will not resume: timeout 0, id 0.
+pub(super) fn refusal_frame(read_only: Option<bool>) -> Bytes {
+    let rsp = ConnectResponse {
+        protocol_version: 0,
+        time_out: 0,
+        session_id: 0,
+        passwd: Some(Bytes::from_static(&[0; 16])),
+    };
+    handshake_frame(&rsp, read_only)
 }
 
 /// The handshake reply as one frame (readOnly byte only for clients that sent one).

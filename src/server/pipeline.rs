@@ -260,6 +260,12 @@ impl Core {
                 kind,
                 failure,
             } => self.answer_write(conn, xid, zxid, kind, failure, &p.txn, rc),
+            // ZooKeeper reports SESSIONMOVED by closing the connection.
+            Then::Error {
+                conn,
+                err: ErrorCode::SessionMoved,
+                ..
+            } => self.close_conn(conn),
             Then::Error { conn, xid, err } => self.send(
                 conn,
                 ReplyHeader {
@@ -300,6 +306,12 @@ impl Core {
         txn: &Txn,
         rc: ApplyResult,
     ) {
+        if rc.err == ErrorCode::SessionMoved.code() {
+            // A learner's forwarded write for a session that moved: ZooKeeper
+            // closes the connection instead of answering.
+            self.close_conn(conn);
+            return;
+        }
         let hdr = |err: i32| ReplyHeader { xid, zxid, err };
         // A multi's per-op failures travel in its results; a write that
         // failed as a whole is an error reply.

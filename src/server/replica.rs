@@ -43,6 +43,12 @@ pub(crate) struct Replica {
     pub(super) touched: HashMap<i64, u32>,
     /// Syncs waiting for the leader: (connection, xid, path).
     pub(super) syncs: VecDeque<(ConnId, i32, String)>,
+    /// Leader: which member each session's client is connected to
+    /// (ZooKeeper's session owner); a write from elsewhere is SESSIONMOVED.
+    pub(super) owners: HashMap<i64, Sid>,
+    /// Learner: reconnecting clients waiting for the leader's REVALIDATE
+    /// answer, per session: (connection, timeout, readOnly byte).
+    pub(super) revalidating: HashMap<i64, Vec<(ConnId, u32, Option<bool>)>>,
     /// Leader: local syncs by token.
     pub(super) local_syncs: HashMap<u64, (ConnId, i32, String)>,
     pub(super) next_token: u64,
@@ -64,6 +70,8 @@ impl Replica {
             touched: HashMap::new(),
             syncs: VecDeque::new(),
             local_syncs: HashMap::new(),
+            owners: HashMap::new(),
+            revalidating: HashMap::new(),
             next_token: 1,
             role: ServerState::Looking,
             epoch: 0,
@@ -323,17 +331,22 @@ impl Core {
             }
             Output::LearnerRequest {
                 link,
+                from,
                 data,
                 authinfo,
-                ..
-            } => self.learner_request(link, data, authinfo),
-            Output::Revalidate { link, data } => {
+            } => self.learner_request(link, from, data, authinfo),
+            Output::Revalidate { link, from, data } => {
+                // Leader.revalidateSession: valid if the session is alive;
+                // the asking learner becomes its owner.
                 let mut d = data.clone();
                 if d.remaining() < 8 {
                     return;
                 }
                 let id = d.get_i64();
                 let valid = self.sessions.touch(SessionId(id), now);
+                if valid {
+                    self.replica_mut().owners.insert(id, from);
+                }
                 let mut reply = BytesMut::with_capacity(9);
                 reply.put_i64(id);
                 reply.put_u8(valid as u8);
@@ -341,7 +354,7 @@ impl Core {
                     .peer
                     .reply_revalidate(link, reply.freeze());
             }
-            Output::RevalidateReply { .. } => {}
+            Output::RevalidateReply { data } => self.revalidated(data),
             Output::SyncDone { token } => self.sync_done(token),
             Output::Warn(w) => tracing::warn!("{w}"),
             Output::Info(i) => tracing::info!("{i}"),
@@ -457,6 +470,8 @@ impl Core {
         r.syncs.clear();
         r.local_syncs.clear();
         r.touched.clear();
+        r.owners.clear();
+        r.revalidating.clear();
         self.pipeline.flows.clear();
     }
 

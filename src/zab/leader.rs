@@ -369,7 +369,11 @@ impl Leader {
                 });
             }
             (Stage::AwaitStart | Stage::Active, Packet::Revalidate { data }) => {
-                s.out.push(Output::Revalidate { link, data });
+                s.out.push(Output::Revalidate {
+                    link,
+                    from: sid,
+                    data,
+                });
             }
             (stage, p) => {
                 s.warn(format!(

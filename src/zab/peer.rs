@@ -181,6 +181,8 @@ pub enum Output {
     Revalidate {
         /// The learner's link.
         link: LinkId,
+        /// The learner.
+        from: Sid,
         /// sessionId + timeout.
         data: Bytes,
     },
