@@ -88,20 +88,11 @@ pub async fn phase(a: &CompareArgs, plan: &Plan, launch: &Launch, work: &Path) -
 fn write_args(a: &CompareArgs, plan: &Plan, ens: &Ensemble) -> RunArgs {
     RunArgs {
         server: ens.connect_string(),
-        sessions: a.sessions,
-        depth: a.depth,
-        rate: None,
-        warmup: plan.warmup,
-        duration: plan.duration,
-        payload: 1024,
-        keys: plan.keys,
         write_pct: 100,
         watchers: 0,
-        count: None,
         server_pid: None,
-        json: None,
         label: ens.kind.label().to_string(),
-        prefix: "/ferrozk-bench".into(),
+        ..super::base_args(a, plan, None)
     }
 }
 

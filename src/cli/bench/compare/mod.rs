@@ -186,9 +186,11 @@ pub async fn run(a: CompareArgs) -> Result<(), String> {
     markdown::write(&a, &plan, &results)
 }
 
-fn base_args(a: &CompareArgs, plan: &Plan, server: &Server) -> RunArgs {
+/// The run settings every comparison run shares (`server` fills in the
+/// address, pid and label; the ensemble phase passes `None` and sets them).
+fn base_args(a: &CompareArgs, plan: &Plan, server: Option<&Server>) -> RunArgs {
     RunArgs {
-        server: server.addr.clone(),
+        server: server.map(|s| s.addr.clone()).unwrap_or_default(),
         sessions: a.sessions,
         depth: a.depth,
         rate: None,
@@ -199,9 +201,11 @@ fn base_args(a: &CompareArgs, plan: &Plan, server: &Server) -> RunArgs {
         write_pct: 0,
         watchers: plan.watchers,
         count: None,
-        server_pid: Some(server.pid()),
+        server_pid: server.map(|s| s.pid()),
         json: None,
-        label: server.kind.label().to_string(),
+        label: server
+            .map(|s| s.kind.label().to_string())
+            .unwrap_or_default(),
         prefix: "/ferrozk-bench".into(),
     }
 }
@@ -243,7 +247,7 @@ async fn standalone_phases(
     }
     for s in &servers {
         eprintln!("warming up {} for {} s", s.kind.label(), plan.server_warmup);
-        let mut args = base_args(a, plan, s);
+        let mut args = base_args(a, plan, Some(s));
         args.write_pct = 30;
         args.warmup = 0.0;
         args.duration = plan.server_warmup;
@@ -257,7 +261,7 @@ async fn standalone_phases(
                 servers.iter().rev().collect()
             };
             for s in order {
-                let mut args = base_args(a, plan, s);
+                let mut args = base_args(a, plan, Some(s));
                 args.write_pct = pct;
                 let before = commit_counters(&s.addr);
                 let mut r = run_one(w, &args).await?;
@@ -301,7 +305,7 @@ async fn memory_phase(
         for k in [Kind::Ferrozk, Kind::Apache] {
             let dir = work.join(format!("{}-{count}-{}", w.name(0), k.label()));
             let mut server = Server::start(k, launch, &dir)?;
-            let mut args = base_args(a, plan, &server);
+            let mut args = base_args(a, plan, Some(&server));
             args.count = Some(count);
             args.payload = payload;
             let mut r = run_one(w, &args).await?;
