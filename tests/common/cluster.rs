@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use super::{four_letter_at, free_port, spawn_server, ServerKind};
+use super::{four_letter_at, free_ports, spawn_server, ServerKind};
 
 /// One member of a [`Cluster`].
 pub struct Member {
@@ -135,9 +135,8 @@ impl Cluster {
             .tempdir()
             .expect("temp dir");
         let n = voters + observers;
-        let ports: Vec<(u16, u16, u16)> = (0..n)
-            .map(|_| (free_port(), free_port(), free_port()))
-            .collect();
+        let all = free_ports(3 * n as usize);
+        let ports: Vec<(u16, u16, u16)> = all.chunks(3).map(|p| (p[0], p[1], p[2])).collect();
         let mut servers = Vec::new();
         for (i, (_, q, e)) in ports.iter().enumerate() {
             let sid = i as u64 + 1;

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{four_letter_at, free_port, require_file, require_tool, ZK_JAR};
+use super::{four_letter_at, free_ports, require_file, require_tool, ZK_JAR};
 
 /// slf4j binding that logs to stderr (captured into `server.log`).
 pub const SLF4J_SIMPLE_JAR: &str = "/usr/share/java/slf4j-simple.jar";
@@ -41,13 +41,15 @@ pub struct EnsembleSpec {
 impl EnsembleSpec {
     /// Members `sids`, those in `observers` as `:observer`, on free ports.
     pub fn new(sids: &[u64], observers: &[u64]) -> EnsembleSpec {
+        let ports = free_ports(3 * sids.len());
         let members = sids
             .iter()
-            .map(|&sid| {
+            .zip(ports.chunks(3))
+            .map(|(&sid, p)| {
                 let spec = MemberSpec {
-                    client: free_port(),
-                    quorum: free_port(),
-                    election: free_port(),
+                    client: p[0],
+                    quorum: p[1],
+                    election: p[2],
                     observer: observers.contains(&sid),
                 };
                 (sid, spec)

@@ -77,8 +77,18 @@ pub fn kinds_under_test() -> Vec<ServerKind> {
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server).
 pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
+    free_ports(1)[0]
+}
+
+/// `n` distinct free ports: all are held until all are chosen (one at a
+/// time, a released port can be handed out again at once).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
 }
 
 /// zoo.cfg keys that Apache ZooKeeper reads as JVM system properties; the
