@@ -75,11 +75,20 @@ fn the_ensemble_example_configs_check_clean() {
             "{example}: {}",
             out.describe()
         );
-        assert!(
-            out.stdout.contains("3"),
-            "{example} describes 3 servers: {}",
-            out.describe()
-        );
+        let data_dir = format!("dataDir=./data/server{i}");
+        for line in [
+            "configuration OK (ensemble)",
+            "server.1=127.0.0.1:2888:3888:participant",
+            "server.2=127.0.0.1:2889:3889:participant",
+            "server.3=127.0.0.1:2890:3890:participant",
+            data_dir.as_str(),
+        ] {
+            assert!(
+                out.stdout.contains(line),
+                "{example} lacks {line:?}: {}",
+                out.describe()
+            );
+        }
     }
 }
 

@@ -20,8 +20,9 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::ensemble::{wait_for_leader, ApacheMember, EnsembleSpec};
+use common::cluster::Cluster;
 use common::raw::Raw;
+use common::ServerKind;
 use ferrozk::proto::records::txn::CreateTxn;
 use ferrozk::tree::txn::TxnBody;
 use ferrozk::zab::wire::{
@@ -57,10 +58,17 @@ fn fill(sock: &mut TcpStream, buf: &mut BytesMut, deadline: Instant, what: &str)
 }
 
 /// Connects to `port`, retrying while the server is not listening yet.
-fn connect_when_listening(port: u16, member: &mut ApacheMember) -> TcpStream {
-    member.wait_until("election port", STARTUP, |_| {
+fn connect_when_listening(port: u16, apache: &Cluster) -> TcpStream {
+    apache.wait_until("election port", STARTUP, || {
         TcpStream::connect(("127.0.0.1", port)).ok()
     })
+}
+
+/// A 3-member Apache ensemble of which only server.1 runs.
+fn lone_member() -> Cluster {
+    let mut apache = Cluster::configure(ServerKind::Apache, 3, 0);
+    apache.restart(0);
+    apache
 }
 
 /// One election-port connection, after the initiation message.
@@ -154,11 +162,13 @@ fn loopback(port: u16) -> PeerAddress {
 /// equal) it sends its changed vote.
 #[test]
 fn election_larger_sid_is_kept_and_votes_are_exchanged() {
-    let ensemble = EnsembleSpec::new(&[1, 2, 3], &[]);
-    let mut apache = ApacheMember::start(1, &ensemble);
-    let sock = connect_when_listening(ensemble.member(1).election, &mut apache);
+    let apache = lone_member();
+    let sock = connect_when_listening(apache.members[0].election_port, &apache);
     let mut link = ElectionLink::new(sock);
-    link.send_initiation(&Initiation::v1(3, loopback(ensemble.member(3).election)));
+    link.send_initiation(&Initiation::v1(
+        3,
+        loopback(apache.members[2].election_port),
+    ));
 
     let first = link.recv();
     assert_eq!(first.state, ServerState::Looking, "{first:?}");
@@ -193,18 +203,17 @@ fn election_larger_sid_is_kept_and_votes_are_exchanged() {
 /// default), then answers a non-voter's notification with its vote.
 #[test]
 fn election_smaller_sid_is_dropped_and_dialled_back() {
-    let ensemble = EnsembleSpec::new(&[1, 2, 3], &[]);
-    let mut apache = ApacheMember::start(1, &ensemble);
+    let apache = lone_member();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let our_port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
 
-    let sock = connect_when_listening(ensemble.member(1).election, &mut apache);
+    let sock = connect_when_listening(apache.members[0].election_port, &apache);
     let mut ours = ElectionLink::new(sock);
     ours.send_initiation(&Initiation::v1(0, loopback(our_port)));
     ours.expect_closed();
 
-    let back = apache.wait_until("a connection back", ANSWER, |_| match listener.accept() {
+    let back = apache.wait_until("a connection back", ANSWER, || match listener.accept() {
         Ok((s, _)) => Some(s),
         Err(e) if e.kind() == ErrorKind::WouldBlock => None,
         Err(e) => panic!("accept: {e}"),
@@ -214,7 +223,10 @@ fn election_smaller_sid_is_dropped_and_dialled_back() {
     let (hello, raw) = back.recv_initiation();
     assert_eq!(hello.format, InitiationFormat::V1);
     assert_eq!(hello.sid, 1);
-    assert_eq!(hello.addresses, vec![loopback(ensemble.member(1).election)]);
+    assert_eq!(
+        hello.addresses,
+        vec![loopback(apache.members[0].election_port)]
+    );
     let mut again = BytesMut::new();
     hello.encode(&mut again);
     assert_eq!(&again[..], &raw[..], "re-encoding of {hello:?}");
@@ -329,15 +341,13 @@ fn read_image(zxid: Zxid, image: &[u8]) -> ferrozk::storage::Snapshot {
     ferrozk::storage::read_snapshot(&path).expect("SNAP image reads as a snapshot")
 }
 
-/// A 2-member ensemble (server.3 an observer) with a leader elected;
-/// returns the members and the leader's index.
-fn ensemble_with_leader() -> (Vec<ApacheMember>, usize) {
-    let ensemble = EnsembleSpec::new(&[1, 2, 3], &[3]);
-    let mut members = vec![
-        ApacheMember::start(1, &ensemble),
-        ApacheMember::start(2, &ensemble),
-    ];
-    let leader = wait_for_leader(&mut members, STARTUP);
+/// Servers 1 and 2 of an ensemble whose server.3 is an observer (the
+/// test plays it), with a leader elected; returns them and its index.
+fn ensemble_with_leader() -> (Cluster, usize) {
+    let mut members = Cluster::configure(ServerKind::Apache, 2, 1);
+    members.restart(0);
+    members.restart(1);
+    let leader = members.wait_for_leader(STARTUP);
     (members, leader)
 }
 
@@ -434,13 +444,10 @@ fn assert_create(txn: Bytes, zxid: Zxid, path: &str, data: &str) {
 #[test]
 fn quorum_observer_snap_sync_then_inform() {
     let (members, leader) = ensemble_with_leader();
-    let leader = &members[leader];
-    let (mut client, _) = write_nodes(
-        &leader.client_addr(),
-        &[("/wire-a", "alpha"), ("/wire-b", "beta")],
-    );
+    let leader = &members.members[leader];
+    let (mut client, _) = write_nodes(&leader.addr(), &[("/wire-a", "alpha"), ("/wire-b", "beta")]);
 
-    let mut link = QuorumLink::connect(leader.spec.quorum);
+    let mut link = QuorumLink::connect(leader.quorum_port);
     let new_epoch = register_observer(&mut link, Zxid::ZERO);
     let (snap_zxid, image) = match link.recv() {
         Packet::Snap { zxid, image } => (zxid, image),
@@ -482,9 +489,9 @@ fn quorum_observer_snap_sync_then_inform() {
 #[test]
 fn quorum_observer_diff_and_trunc_sync() {
     let (members, leader) = ensemble_with_leader();
-    let leader = &members[leader];
+    let leader = &members.members[leader];
     let (_client, zxids) = write_nodes(
-        &leader.client_addr(),
+        &leader.addr(),
         &[
             ("/wire-a", "alpha"),
             ("/wire-b", "beta"),
@@ -492,7 +499,7 @@ fn quorum_observer_diff_and_trunc_sync() {
         ],
     );
 
-    let mut link = QuorumLink::connect(leader.spec.quorum);
+    let mut link = QuorumLink::connect(leader.quorum_port);
     let new_epoch = register_observer(&mut link, zxids[0]);
     assert_eq!(link.recv(), Packet::Diff { zxid: zxids[2] });
     for (zxid, (path, data)) in zxids[1..]
@@ -511,7 +518,7 @@ fn quorum_observer_diff_and_trunc_sync() {
     finish_sync(&mut link, new_epoch);
     drop(link);
 
-    let mut link = QuorumLink::connect(leader.spec.quorum);
+    let mut link = QuorumLink::connect(leader.quorum_port);
     let ahead = Zxid::new(zxids[2].epoch(), zxids[2].counter() + 10);
     let new_epoch = register_observer(&mut link, ahead);
     assert_eq!(link.recv(), Packet::Trunc { zxid: zxids[2] });

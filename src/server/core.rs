@@ -514,11 +514,13 @@ impl Core {
         let now = self.now_ms();
         let started = Instant::now();
         let last = self.tree.last_zxid;
-        if let Some(r) = self.replica.as_mut() {
+        if let Some(r) = self.replica.as_mut().filter(|r| !r.is_leader()) {
+            // The leader hears of this session's activity in our next PING
+            // answer (it touches its own clients' sessions directly).
             if let Some(c) = self.conns.get(&conn) {
                 r.touched.insert(session, c.timeout_ms);
             }
-            if !r.is_leader() && super::forward::goes_to_leader(op) {
+            if super::forward::goes_to_leader(op) {
                 self.forward(conn, session, xid, op, body);
                 return;
             }

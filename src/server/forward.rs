@@ -18,7 +18,6 @@ use crate::proto::response::Response;
 use crate::proto::{ErrorCode, OpCode, Request};
 use crate::session::SessionId;
 use crate::tree::prep::PrepCtx;
-use crate::tree::txn::TxnBody;
 use crate::zab::peer::SyncTarget;
 use crate::zab::LinkId;
 
@@ -252,20 +251,7 @@ impl Core {
             self.sessions
                 .add(SessionId(session), timeout.max(0) as u32, now);
             self.replica_mut().owners.insert(session, from);
-            let zxid = self.take_zxid();
-            let ctx = PrepCtx {
-                session,
-                cxid,
-                zxid,
-                time: super::core::wall_ms(),
-                auth: &[],
-            };
-            let body = crate::proto::records::txn::CreateSessionTxn { time_out: timeout };
-            let (mut txn, _) = ctx.finish(
-                OpCode::CreateSession.code(),
-                Ok(TxnBody::CreateSession(body)),
-            );
-            self.prep.seal(&mut txn);
+            let txn = self.create_session_txn(session, timeout);
             self.submit(txn, Then::Nothing);
             return;
         }

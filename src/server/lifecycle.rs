@@ -155,22 +155,7 @@ impl Core {
                 self.forward_create_session(conn, id, timeout, c.read_only.map(|_| false));
                 return;
             }
-            let zxid = self.take_zxid();
-            let ctx = PrepCtx {
-                session: id,
-                cxid: 0,
-                zxid,
-                time: wall_ms(),
-                auth: &[],
-            };
-            let body = crate::proto::records::txn::CreateSessionTxn {
-                time_out: timeout as i32,
-            };
-            let (mut txn, _) = ctx.finish(
-                OpCode::CreateSession.code(),
-                Ok(TxnBody::CreateSession(body)),
-            );
-            self.prep.seal(&mut txn);
+            let txn = self.create_session_txn(id, timeout as i32);
             self.submit(
                 txn,
                 Then::Connected {
@@ -236,6 +221,28 @@ impl Core {
             c.sent += 1;
             let _ = c.out.send(Out::Frame(handshake_frame(&rsp, read_only)));
         }
+    }
+
+    /// The createSession transaction of session `id` (cxid 0, sealed with
+    /// the running digest), for a local client or a learner's request.
+    pub(super) fn create_session_txn(&mut self, id: i64, timeout_ms: i32) -> Txn {
+        let zxid = self.take_zxid();
+        let ctx = PrepCtx {
+            session: id,
+            cxid: 0,
+            zxid,
+            time: wall_ms(),
+            auth: &[],
+        };
+        let body = crate::proto::records::txn::CreateSessionTxn {
+            time_out: timeout_ms,
+        };
+        let (mut txn, _) = ctx.finish(
+            OpCode::CreateSession.code(),
+            Ok(TxnBody::CreateSession(body)),
+        );
+        self.prep.seal(&mut txn);
+        txn
     }
 
     /// The closeSession transaction of a session (deleting its ephemerals

@@ -52,10 +52,6 @@ pub(crate) struct Replica {
     /// Leader: local syncs by token.
     pub(super) local_syncs: HashMap<u64, (ConnId, i32, String)>,
     pub(super) next_token: u64,
-    /// What `srvr` reports.
-    pub(crate) role: ServerState,
-    pub(crate) epoch: u32,
-    pub(crate) leader: Option<Sid>,
     /// Whether clients were being served after the last output batch.
     pub(super) serving: bool,
 }
@@ -73,9 +69,6 @@ impl Replica {
             owners: HashMap::new(),
             revalidating: HashMap::new(),
             next_token: 1,
-            role: ServerState::Looking,
-            epoch: 0,
-            leader: None,
             serving: false,
         }
     }
@@ -158,6 +151,9 @@ impl Core {
 
     /// Zab's timers.
     pub(super) fn zab_tick(&mut self) {
+        if self.replica.is_none() {
+            return;
+        }
         let now = self.now_ms();
         if let Some(r) = self.replica.as_mut() {
             if now >= r.peer.deadline() {
@@ -212,8 +208,8 @@ impl Core {
             r.serving = true;
             tracing::info!(
                 "serving clients as {} of epoch {}",
-                r.role.role_name(),
-                r.epoch
+                r.peer.state().role_name(),
+                r.peer.current_epoch()
             );
         }
     }
@@ -301,11 +297,7 @@ impl Core {
                 epoch,
                 leader,
             } => {
-                let r = self.replica_mut();
-                r.role = state;
-                r.epoch = epoch;
-                r.leader = leader;
-                r.net.listen(state == ServerState::Leading);
+                self.replica_mut().net.listen(state == ServerState::Leading);
                 tracing::info!(
                     "role: {} (epoch {epoch}, leader {leader:?})",
                     state.role_name()
@@ -373,14 +365,7 @@ impl Core {
     fn established(&mut self, epoch: u32, through: Zxid) {
         debug_assert_eq!(self.tree.last_zxid, through.0);
         self.next_zxid = Zxid::new(epoch, 1).0;
-        let digest = crate::tree::digest::tree_digest(&self.tree);
-        self.applied_digest = digest;
-        self.prep = Prep::new(
-            self.opts.extended_types,
-            self.opts.skip_acl,
-            self.opts.reconfig_enabled,
-            digest,
-        );
+        self.reset_prep();
         let now = self.now_ms();
         let ids: Vec<SessionId> = self.sessions.sessions().map(|s| s.id).collect();
         for id in ids {
@@ -419,8 +404,7 @@ impl Core {
                 _ => Then::Nothing,
             }
         };
-        let closes = matches!(txn.body, TxnBody::CloseSession(_))
-            || txn.hdr.r#type == crate::proto::OpCode::CloseSession.code();
+        let closes = matches!(txn.body, TxnBody::CloseSession(_));
         let answered_close = matches!(then, Then::ClientClosed { .. });
         if let Some(s) = self.complete(Pending { txn, then }) {
             self.resume_session(s);
@@ -488,13 +472,10 @@ impl Core {
         self.pipeline.pending.clear();
     }
 
-    /// Replaces the tree and sessions (SNAP, TRUNC, reload).
-    fn set_database(
-        &mut self,
-        tree: crate::tree::DataTree,
-        sessions: impl Iterator<Item = (i64, i32)>,
-    ) {
-        self.tree = tree;
+    /// Starts `prep` afresh on the tree as it is, its running digest
+    /// recomputed: after the tree changed under it (a new database) or
+    /// before a new leader prepares its first transaction.
+    fn reset_prep(&mut self) {
         let digest = crate::tree::digest::tree_digest(&self.tree);
         self.applied_digest = digest;
         self.prep = Prep::new(
@@ -503,6 +484,16 @@ impl Core {
             self.opts.reconfig_enabled,
             digest,
         );
+    }
+
+    /// Replaces the tree and sessions (SNAP, TRUNC, reload).
+    fn set_database(
+        &mut self,
+        tree: crate::tree::DataTree,
+        sessions: impl Iterator<Item = (i64, i32)>,
+    ) {
+        self.tree = tree;
+        self.reset_prep();
         let now = self.now_ms();
         self.sessions = SessionTracker::new(
             self.opts.server_id,

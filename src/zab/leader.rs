@@ -188,9 +188,7 @@ impl Leader {
 
     /// Our own votes in the quorums, counted only once our log is on disk.
     fn with_me(&self, s: &Shared, set: &BTreeSet<Sid>) -> bool {
-        let mut all = set.clone();
-        all.insert(s.cfg.me);
-        s.cfg.ensemble.is_quorum(&all)
+        s.cfg.ensemble.is_quorum_with(set, Some(s.cfg.me))
     }
 
     /// Advances phases whose quorum is complete; called after any change.
@@ -626,11 +624,8 @@ impl Leader {
     fn try_commit(&mut self, s: &mut Shared) {
         let me = s.cfg.me;
         while let Some((&zxid, p)) = self.outstanding.iter().next() {
-            let mut acks = p.acks.clone();
-            if s.log.durable() >= zxid {
-                acks.insert(me);
-            }
-            if !s.cfg.ensemble.is_quorum(&acks) {
+            let mine = (s.log.durable() >= zxid).then_some(me);
+            if !s.cfg.ensemble.is_quorum_with(&p.acks, mine) {
                 break;
             }
             let p = self.outstanding.remove(&zxid).expect("present");

@@ -289,7 +289,8 @@ impl Learner {
                 self.sync_entries.push(Entry { zxid, txn });
             }
             (Phase::Syncing(_), Packet::Commit { zxid }) => {
-                if !self.sync_entries.iter().any(|e| e.zxid == zxid) {
+                // A DIFF commits each proposal right after sending it.
+                if !self.sync_entries.iter().rev().any(|e| e.zxid == zxid) {
                     return self.protocol_error(s, format!("commit of {zxid} never proposed"));
                 }
                 self.committed = Some(zxid);
@@ -340,7 +341,12 @@ impl Learner {
                 self.pending.push_back(e);
             }
             (Phase::AwaitDurable { .. } | Phase::AwaitUpToDate, Packet::Commit { zxid }) => {
-                if !self.pending.iter().any(|e| e.zxid == zxid) {
+                // `pending` is in zxid order (appends are checked).
+                if self
+                    .pending
+                    .binary_search_by_key(&zxid, |e| e.zxid)
+                    .is_err()
+                {
                     return self.protocol_error(s, format!("commit of {zxid} never proposed"));
                 }
                 self.committed = Some(zxid);
@@ -454,7 +460,9 @@ impl Learner {
         for e in self
             .pending
             .iter()
-            .filter(|e| e.zxid > acked && e.zxid <= durable)
+            // In zxid order: skip what was acknowledged, stop at the disk.
+            .skip_while(|e| e.zxid <= acked)
+            .take_while(|e| e.zxid <= durable)
         {
             s.out.push(Output::Send {
                 link,

@@ -54,8 +54,19 @@ impl Ensemble {
     /// Whether the voters among `set` are more than half of all voters
     /// (`QuorumMaj.containsQuorum`).
     pub fn is_quorum(&self, set: &BTreeSet<Sid>) -> bool {
+        self.is_quorum_with(set, None)
+    }
+
+    /// [`is_quorum`](Self::is_quorum) of `set` plus `extra` (a leader's own
+    /// vote), without building the union: this runs on every ACK.
+    pub fn is_quorum_with(&self, set: &BTreeSet<Sid>, extra: Option<Sid>) -> bool {
         let total = self.voters().count();
-        let have = set.iter().filter(|s| self.is_voter(**s)).count();
+        let mut have = set.iter().filter(|s| self.is_voter(**s)).count();
+        if let Some(x) = extra {
+            if !set.contains(&x) && self.is_voter(x) {
+                have += 1;
+            }
+        }
         have * 2 > total
     }
 
@@ -87,6 +98,12 @@ mod tests {
         assert!(!e.is_quorum(&[1, 4].into()));
         assert!(e.is_quorum(&[1, 2].into()));
         assert!(e.is_quorum(&[3, 2, 4].into()));
+        assert!(e.is_quorum_with(&[1].into(), Some(2)));
+        assert!(!e.is_quorum_with(&[1].into(), Some(1)), "counted once");
+        assert!(
+            !e.is_quorum_with(&[1].into(), Some(4)),
+            "observers never count"
+        );
         assert_eq!(e.voters().collect::<Vec<_>>(), vec![1, 2, 3]);
     }
 }

@@ -15,6 +15,8 @@ pub struct Member {
     pub sid: u64,
     pub observer: bool,
     pub client_port: u16,
+    pub quorum_port: u16,
+    pub election_port: u16,
     root: PathBuf,
     cfg: Vec<(String, String)>,
     child: Option<Child>,
@@ -130,6 +132,16 @@ impl Cluster {
     /// Starts `voters` participants and `observers` observers with tickTime
     /// 500 ms, initLimit 10, syncLimit 5.
     pub fn start(kind: ServerKind, voters: u64, observers: u64) -> Cluster {
+        let mut c = Cluster::configure(kind, voters, observers);
+        for i in 0..c.members.len() {
+            c.restart(i);
+        }
+        c
+    }
+
+    /// Like [`start`](Self::start), but starts no member: a test that plays
+    /// some members itself starts the others with [`restart`](Self::restart).
+    pub fn configure(kind: ServerKind, voters: u64, observers: u64) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix(&format!("ferrozk-ensemble-{}-", kind.name()))
             .tempdir()
@@ -169,23 +181,21 @@ impl Cluster {
                 sid,
                 observer: sid > voters,
                 client_port: *client,
+                quorum_port: ports[i].1,
+                election_port: ports[i].2,
                 root,
                 cfg,
                 child: None,
             });
         }
-        let mut c = Cluster {
+        Cluster {
             kind,
             members,
             _dir: dir,
-        };
-        for m in &mut c.members {
-            m.start(kind);
         }
-        c
     }
 
-    /// Restarts a killed member on its data.
+    /// Starts member `i` (again, after a kill, on its data).
     pub fn restart(&mut self, i: usize) {
         let kind = self.kind;
         self.members[i].start(kind);

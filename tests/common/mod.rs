@@ -17,7 +17,6 @@
 #![allow(dead_code)]
 
 pub mod cluster;
-pub mod ensemble;
 pub mod raw;
 
 use std::fs;
