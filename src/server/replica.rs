@@ -86,11 +86,21 @@ pub(crate) fn durable_state(
     replayed_after: i64,
 ) -> Result<DurableState, storage::StorageError> {
     let epochs = storage::load_epochs(&opts.data_dir, last_zxid)?;
-    let (txns, _) = storage::read_all(&opts.data_log_dir, replayed_after)?;
-    let start = txns.len().saturating_sub(COMMIT_LOG_COUNT);
-    let recent = txns[start..]
+    // Streamed, keeping only the newest entries: the log after the snapshot
+    // can hold up to snapCount transactions.
+    let mut recent = std::collections::VecDeque::with_capacity(COMMIT_LOG_COUNT);
+    for e in storage::TxnLogReader::open(&opts.data_log_dir, replayed_after)? {
+        let t = e?.txn;
+        if t.hdr.zxid > last_zxid {
+            break;
+        }
+        if recent.len() == COMMIT_LOG_COUNT {
+            recent.pop_front();
+        }
+        recent.push_back(t);
+    }
+    let recent = recent
         .iter()
-        .filter(|t| t.hdr.zxid <= last_zxid)
         .map(|t| Entry {
             zxid: Zxid(t.hdr.zxid),
             txn: marshal(t),
