@@ -30,6 +30,10 @@ use std::time::{Duration, Instant};
 /// Where Debian installs the reference and its clients.
 pub const ZK_JAR: &str = "/usr/share/java/zookeeper.jar";
 pub const SLF4J_NOP_JAR: &str = "/usr/share/java/slf4j-nop.jar";
+/// Servers log through slf4j-simple (warnings and errors, to stderr, which
+/// goes to the server's log file): an Apache server that exits at start-up
+/// must say why in the test's failure message.
+pub const SLF4J_SIMPLE_JAR: &str = "/usr/share/java/slf4j-simple.jar";
 pub const ZKCLI: &str = "/usr/share/zookeeper/bin/zkCli.sh";
 pub const CLI_MT: &str = "/usr/lib/zookeeper/bin/cli_mt";
 pub const PYTHON: &str = "/usr/bin/python3";
@@ -81,13 +85,43 @@ pub fn free_port() -> u16 {
 
 /// `n` distinct free ports: all are held until all are chosen (one at a
 /// time, a released port can be handed out again at once).
+///
+/// They are drawn at random from below the kernel's ephemeral range: a port
+/// the kernel handed out for `127.0.0.1:0` is also what it hands out as the
+/// local port of any outgoing connection, so while a JVM is starting up
+/// another test's client could take it (CI saw Apache exit on "Address
+/// already in use" that way).
 pub fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
-        .collect();
+    use std::hash::{BuildHasher, Hasher};
+    let (low, high) = (10_000u32, ephemeral_low().min(65_536));
+    let mut held: Vec<TcpListener> = Vec::with_capacity(n);
+    let mut attempts = 0;
+    while held.len() < n {
+        attempts += 1;
+        let listener = if high > low + 1000 && attempts < 10_000 {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(attempts);
+            let port = low + (h.finish() % u64::from(high - low)) as u32;
+            match TcpListener::bind(("127.0.0.1", port as u16)) {
+                Ok(l) => l,
+                Err(_) => continue,
+            }
+        } else {
+            TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0")
+        };
+        held.push(listener);
+    }
     held.iter()
         .map(|l| l.local_addr().unwrap().port())
         .collect()
+}
+
+/// The first port of the kernel's ephemeral range (32768 if unknown).
+fn ephemeral_low() -> u32 {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 /// zoo.cfg keys that Apache ZooKeeper reads as JVM system properties; the
@@ -127,8 +161,10 @@ pub fn spawn_server(kind: ServerKind, cfg: &[(String, String)], root: &Path) -> 
                     c.arg(format!("-D{prop}={v}"));
                 }
             }
-            c.arg("-cp")
-                .arg(format!("{ZK_JAR}:{SLF4J_NOP_JAR}"))
+            c.arg("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+                .arg("-Dorg.slf4j.simpleLogger.showDateTime=true")
+                .arg("-cp")
+                .arg(format!("{ZK_JAR}:{SLF4J_SIMPLE_JAR}"))
                 .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
                 .arg(&cfg_path);
             c
@@ -180,6 +216,28 @@ impl TestServer {
         }
         let data_dir = root.join("data");
         fs::create_dir_all(&data_dir).unwrap();
+        let mut attempt = 1;
+        loop {
+            let mut server = TestServer::spawn_in(kind, extra, root, &data_dir);
+            match server.wait_ready() {
+                Ok(()) => return server,
+                // Ports are free when chosen but not reserved: another
+                // process may bind one first. Only that failure is retried.
+                Err(e) if attempt < 3 && e.contains("Address already in use") => {
+                    eprintln!("{} lost its port to another process; retrying", kind.name());
+                    attempt += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    fn spawn_in(
+        kind: ServerKind,
+        extra: &[(&str, &str)],
+        root: &Path,
+        data_dir: &Path,
+    ) -> TestServer {
         let port = free_port();
 
         let mut cfg: Vec<(String, String)> = vec![
@@ -198,27 +256,26 @@ impl TestServer {
             }
         }
         let (child, log) = spawn_server(kind, &cfg, root);
-        let mut server = TestServer {
+        TestServer {
             kind,
             port,
             child,
             root: root.to_path_buf(),
             _owned: None,
             log,
-        };
-        server.wait_ready();
-        server
+        }
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits for `ruok` = `imok`; the error names the server and shows its log.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
+                return Err(format!(
                     "{} server exited before it was ready ({status}); log:\n{}",
                     self.kind.name(),
                     self.log_tail()
-                );
+                ));
             }
             // Apache ZooKeeper answers `ruok` before its request pipeline
             // runs; `srvr` says "not currently serving requests" until then.
@@ -226,19 +283,19 @@ impl TestServer {
                 if answer == "imok" {
                     if let Ok(srvr) = four_letter_at(&self.addr(), "srvr", Duration::from_secs(2)) {
                         if srvr.contains("Mode:") {
-                            return;
+                            return Ok(());
                         }
                     }
                 }
             }
             if Instant::now() > deadline {
-                panic!(
+                return Err(format!(
                     "{} server did not answer ruok=imok within {:?} on {}; log:\n{}",
                     self.kind.name(),
                     STARTUP_TIMEOUT,
                     self.addr(),
                     self.log_tail()
-                );
+                ));
             }
             // Polling a readiness probe, not synchronising on time.
             thread::sleep(Duration::from_millis(50));
