@@ -533,9 +533,14 @@ fn a_returning_leader_is_truncated_to_the_new_history() {
                             .await
                             .unwrap()
                             .is_none(),
-                        "{}: /lost-{i} survived on member {}",
+                        "{}: /lost-{i} survived on member {} (the old leader was {}); logs:\n{}",
                         kind.name(),
-                        m.sid
+                        m.sid,
+                        c.members[leader].sid,
+                        c.members
+                            .iter()
+                            .map(|m| format!("--- member {}\n{}\n", m.sid, m.log_tail()))
+                            .collect::<String>()
                     );
                 }
                 r.close().await.ok();

@@ -104,7 +104,35 @@ impl Member {
                 .status()
                 .expect("run sh");
             assert!(status.success(), "kill -{sig} {pid}");
+            if sig == "STOP" {
+                wait_stopped(pid);
+            }
         }
+    }
+}
+
+/// Waits until every thread of `pid` is stopped (or gone): kill(2) returns once the
+/// signal is queued, and a thread running on the other core goes on (reads
+/// a proposal, logs it) until it next enters the kernel.
+fn wait_stopped(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc/PID/task");
+        let all_stopped = tasks.flatten().all(|t| {
+            // "TID (comm) STATE ...": the state follows the last ')'.
+            std::fs::read_to_string(t.path().join("stat")).is_ok_and(|st| {
+                st.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| rest.starts_with(['T', 't', 'Z', 'X']))
+            })
+        });
+        if all_stopped {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process {pid} did not stop"
+        );
+        std::thread::yield_now();
     }
 }
 
