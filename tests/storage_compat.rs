@@ -76,9 +76,9 @@ fn apache_workload() -> (tempfile::TempDir, Value) {
 fn compare(tree: &DataTree, dump: &Value) -> Vec<String> {
     let dump = dump.as_object().expect("tree object");
     let mut problems = Vec::new();
-    let mut ours: Vec<&String> = tree.iter().map(|(p, _)| p).collect();
+    let mut ours: Vec<String> = tree.iter().map(|(p, _)| p).collect();
     ours.sort();
-    let mut theirs: Vec<&String> = dump.keys().collect();
+    let mut theirs: Vec<String> = dump.keys().cloned().collect();
     theirs.sort();
     if ours != theirs {
         problems.push(format!(

@@ -67,7 +67,7 @@ impl Core {
         let mut candidates = Vec::new();
         for p in self.tree.containers() {
             if let Some(n) = self.tree.get(p) {
-                if n.stat.cversion > 0 && n.children.is_empty() {
+                if n.stat.cversion > 0 && n.num_children() == 0 {
                     candidates.push(p.clone());
                 }
             }
@@ -75,7 +75,7 @@ impl Core {
         for p in self.tree.ttls() {
             if let Some(n) = self.tree.get(p) {
                 if let NodeKind::Ttl(ttl) = NodeKind::of(n.stat.ephemeral_owner, true) {
-                    if n.children.is_empty() && now - n.stat.mtime > ttl {
+                    if n.num_children() == 0 && now - n.stat.mtime > ttl {
                         candidates.push(p.clone());
                     }
                 }

@@ -187,8 +187,13 @@ impl Core {
             match job.tx.try_send(piece) {
                 Ok(()) => {
                     job.stalled = false;
-                    job.stack
-                        .extend(node.children.iter().rev().map(|c| join(&path, c)))
+                    job.stack.extend(
+                        self.tree
+                            .children(&path)
+                            .into_iter()
+                            .rev()
+                            .map(|c| join(&path, c)),
+                    )
                 }
                 Err(TrySendError::Full(_)) => {
                     // The writer is behind: yield to requests, retry later.

@@ -97,7 +97,12 @@ pub fn encode_image(tree: &DataTree, sessions: &[(i64, i32)]) -> Bytes {
         node.data.encode(&mut out);
         out.put_i64(node.acl);
         node.stat.encode(&mut out);
-        stack.extend(node.children.iter().rev().map(|c| join(&path, c)));
+        stack.extend(
+            tree.children(&path)
+                .into_iter()
+                .rev()
+                .map(|c| join(&path, c)),
+        );
     }
     // The end marker: the one-character path "/".
     out.put_i32(1);

@@ -191,7 +191,7 @@ fn dump(tree: &DataTree, sessions: &[(i64, i32)]) -> String {
         let _ = writeln!(out, "session {id} {timeout}");
     }
     let mut nodes: Vec<_> = tree.iter().collect();
-    nodes.sort_by(|a, b| a.0.cmp(b.0));
+    nodes.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, node) in nodes {
         let acl: Vec<String> = tree
             .acl_of(node)
@@ -218,7 +218,7 @@ fn dump(tree: &DataTree, sessions: &[(i64, i32)]) -> String {
             s.aversion,
             s.ephemeral_owner,
             s.pzxid,
-            node.children.len()
+            node.num_children()
         );
     }
     let _ = writeln!(out, "digest {}", tree_digest(tree));
@@ -229,10 +229,10 @@ fn dump(tree: &DataTree, sessions: &[(i64, i32)]) -> String {
 fn assert_same_tree(a: &DataTree, b: &DataTree) {
     assert_eq!(a.len(), b.len(), "node count");
     for (path, na) in a.iter() {
-        let nb = b.get(path).unwrap_or_else(|| panic!("{path} missing"));
+        let nb = b.get(&path).unwrap_or_else(|| panic!("{path} missing"));
         assert_eq!(na.data, nb.data, "data of {path}");
         assert_eq!(na.stat, nb.stat, "stat of {path}");
-        assert_eq!(na.children, nb.children, "children of {path}");
+        assert_eq!(a.children(&path), b.children(&path), "children of {path}");
         assert_eq!(a.acl_of(na), b.acl_of(nb), "ACL of {path}");
     }
     assert_eq!(tree_digest(a), tree_digest(b), "tree digest");

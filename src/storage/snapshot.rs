@@ -244,7 +244,12 @@ pub fn write_snapshot(
             continue;
         };
         w.node(&path, node)?;
-        stack.extend(node.children.iter().rev().map(|c| join(&path, c)));
+        stack.extend(
+            tree.children(&path)
+                .into_iter()
+                .rev()
+                .map(|c| join(&path, c)),
+        );
     }
     w.finish(Some((tree.last_zxid, digest::tree_digest(tree))))
 }

@@ -262,7 +262,7 @@ fn assert_same_tree(a: &DataTree, b: &DataTree) {
         let (na, nb) = (a.get(p).unwrap(), b.get(p).unwrap());
         assert_eq!(na.data, nb.data, "data of {p}");
         assert_eq!(na.stat, nb.stat, "stat of {p}");
-        assert_eq!(na.children, nb.children, "children of {p}");
+        assert_eq!(a.children(p), b.children(p), "children of {p}");
         assert_eq!(a.acl_of(na), b.acl_of(nb), "acl of {p}");
     }
     assert_eq!(a.all_ephemerals(), b.all_ephemerals());

@@ -1,15 +1,16 @@
 //! The ZNode tree and `apply`: a transaction in, changes and watch
 //! notifications out. No IO, no clock: time comes in the transaction header.
 //!
-//! Like ZooKeeper's DataTree, nodes live in a flat map keyed by full path
-//! (root is "/"), each node holding its child names; ephemerals are indexed
-//! by owner session, containers and TTL nodes by path for the reaper.
+//! Nodes live in an [`Arena`] (why not ZooKeeper's flat path map: see
+//! there); ephemerals are indexed by owner session, containers and TTL
+//! nodes by path for the reaper.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
 
 use super::acl::{self, AclCache, OPEN_UNSAFE_ACL_ID};
+use super::arena::{self, Arena, ROOT};
 use super::node::{Node, NodeKind};
 use super::txn::{Txn, TxnBody};
 use super::watch::{EventType, WatchTable, WatcherId};
@@ -46,10 +47,8 @@ pub struct ApplyResult {
 /// The tree, its ACL cache, its indexes and its watch tables.
 #[derive(Debug)]
 pub struct DataTree {
-    /// Path → node. aHash, not SipHash: every request looks up at least one
-    /// path, and aHash is several times faster while still keyed per process
-    /// (clients choose paths, so the hash must resist collision flooding).
-    nodes: HashMap<String, Node, ahash::RandomState>,
+    /// The nodes.
+    nodes: Arena,
     /// Interned ACL lists.
     pub acls: AclCache,
     ephemerals: BTreeMap<i64, BTreeSet<String>>,
@@ -70,8 +69,9 @@ impl DataTree {
     /// `/zookeeper/quota` and `/zookeeper/config` (read-only for the world,
     /// with aversion -1, as DataTree.addConfigNode leaves it).
     pub fn new(extended_types: bool) -> DataTree {
+        let empty = || Node::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, 0, 0, 0);
         let mut t = DataTree {
-            nodes: HashMap::default(),
+            nodes: Arena::new(empty()),
             acls: AclCache::default(),
             ephemerals: BTreeMap::new(),
             containers: BTreeSet::new(),
@@ -81,19 +81,12 @@ impl DataTree {
             last_zxid: 0,
             extended_types,
         };
-        let empty = || Node::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, 0, 0, 0);
-        let mut root = empty();
-        root.children.insert("zookeeper".into());
-        let mut zk = empty();
-        zk.children.insert("quota".into());
-        zk.children.insert("config".into());
         let mut config = empty();
         config.acl = t.acls.intern(&acl::read_acl_unsafe());
         config.stat.aversion = -1;
-        t.nodes.insert("/".into(), root);
-        t.nodes.insert("/zookeeper".into(), zk);
-        t.nodes.insert("/zookeeper/quota".into(), empty());
-        t.nodes.insert("/zookeeper/config".into(), config);
+        let zk = t.add_child(ROOT, "/zookeeper", empty());
+        t.add_child(zk, "/zookeeper/quota", empty());
+        t.add_child(zk, "/zookeeper/config", config);
         t
     }
 
@@ -108,7 +101,25 @@ impl DataTree {
     /// The node at `path`. As in ZooKeeper's node map, "" is an alias of
     /// the root (reads of "" see the root; writes never get here with it).
     pub fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.get(if path.is_empty() { "/" } else { path })
+        self.nodes.find(path).map(|id| self.nodes.node(id))
+    }
+
+    /// The names of the children of the node at `path`, in name order
+    /// (ZooKeeper lists them in HashSet order; any order is allowed, and a
+    /// sorted one is the same on every member and after every restart).
+    pub fn children(&self, path: &str) -> Vec<&str> {
+        let mut names: Vec<&str> = match self.nodes.find(path) {
+            Some(id) => self.nodes.children(id).map(|(_, n)| n).collect(),
+            None => Vec::new(),
+        };
+        names.sort_unstable();
+        names
+    }
+
+    /// Adds the node at `path` under `parent` and counts it there.
+    fn add_child(&mut self, parent: arena::NodeId, path: &str, node: Node) -> arena::NodeId {
+        self.nodes.node_mut(parent).num_children += 1;
+        self.nodes.insert(parent, path, node)
     }
 
     /// Number of nodes, root included.
@@ -137,7 +148,7 @@ impl DataTree {
     pub fn ephemerals_java_order(&self, session: i64) -> Vec<String> {
         let mut by_creation: Vec<(i64, &String)> = self
             .ephemerals(session)
-            .map(|p| (self.nodes.get(p).map_or(i64::MAX, |n| n.stat.czxid), p))
+            .map(|p| (self.get(p).map_or(i64::MAX, |n| n.stat.czxid), p))
             .collect();
         by_creation.sort();
         let hashed = by_creation
@@ -168,22 +179,21 @@ impl DataTree {
             // and every other node.
             return self.nodes.len();
         }
-        let Some(node) = self.nodes.get(path) else {
+        let Some(id) = self.nodes.find(path) else {
             return 0;
         };
         let mut count = 0;
-        let mut stack: Vec<String> = node.children.iter().map(|c| join(path, c)).collect();
-        while let Some(p) = stack.pop() {
+        let mut stack: Vec<arena::NodeId> = self.nodes.children(id).map(|(c, _)| c).collect();
+        while let Some(c) = stack.pop() {
             count += 1;
-            if let Some(n) = self.nodes.get(&p) {
-                stack.extend(n.children.iter().map(|c| join(&p, c)));
-            }
+            stack.extend(self.nodes.children(c).map(|(g, _)| g));
         }
         count
     }
 
-    /// Iterates over all nodes (snapshot, dump).
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
+    /// Iterates over all nodes with their paths, parents before children
+    /// (digests, tests; snapshots walk with [`children`](Self::children)).
+    pub fn iter(&self) -> impl Iterator<Item = (String, &Node)> {
         self.nodes.iter()
     }
 
@@ -312,20 +322,18 @@ impl DataTree {
         out: &mut Vec<Notification>,
     ) -> Result<Option<Stat>, i32> {
         let parent_path = path::parent(path);
-        let name = path::basename(path);
         let parent = self
             .nodes
-            .get_mut(parent_path)
+            .find(parent_path)
             .ok_or(ErrorCode::NoNode.code())?;
-        if parent.children.contains(name) {
+        if self.nodes.find(path).is_some() {
             return Err(ErrorCode::NodeExists.code());
         }
-        advance_cversion(&mut parent.stat, parent_cversion, zxid);
-        parent.children.insert(name.into());
+        advance_cversion(&mut self.nodes.node_mut(parent).stat, parent_cversion, zxid);
         let acl_id = self.acls.intern(acl);
         let node = Node::new(owned(data), acl_id, zxid, time, owner);
         let stat = node.stat();
-        self.nodes.insert(path.to_string(), node);
+        self.add_child(parent, path, node);
         match NodeKind::of(owner, self.extended_types) {
             NodeKind::Container => {
                 self.containers.insert(path.to_string());
@@ -352,16 +360,33 @@ impl DataTree {
 
     fn delete(&mut self, path: &str, zxid: i64, out: &mut Vec<Notification>) -> Result<(), i32> {
         let parent_path = path::parent(path);
-        let name = path::basename(path);
         let parent = self
             .nodes
-            .get_mut(parent_path)
+            .find(parent_path)
             .ok_or(ErrorCode::NoNode.code())?;
-        parent.children.remove(name);
-        if zxid > parent.stat.pzxid {
-            parent.stat.pzxid = zxid;
+        // As DataTree.deleteNode, the parent's pzxid moves even if the child
+        // is gone (a fuzzy snapshot may have missed it).
+        let p = self.nodes.node_mut(parent);
+        if zxid > p.stat.pzxid {
+            p.stat.pzxid = zxid;
         }
-        let node = self.nodes.remove(path).ok_or(ErrorCode::NoNode.code())?;
+        let id = self.nodes.find(path).ok_or(ErrorCode::NoNode.code())?;
+        if self.nodes.node(id).num_children > 0 {
+            // Never from a prepared txn (NOTEMPTY); possible when replaying
+            // the log over a fuzzy snapshot that holds nodes created later.
+            // The descendants go first, through their indexes; the log
+            // recreates whatever of them it should.
+            let children: Vec<String> = self
+                .nodes
+                .children(id)
+                .map(|(_, n)| join(path, n))
+                .collect();
+            for c in children {
+                let _ = self.delete(&c, zxid, out);
+            }
+        }
+        let node = self.nodes.remove(id);
+        self.nodes.node_mut(parent).num_children -= 1;
         self.acls.release(node.acl);
         match NodeKind::of(node.stat.ephemeral_owner, self.extended_types) {
             NodeKind::Container => {
@@ -402,7 +427,8 @@ impl DataTree {
         time: i64,
         out: &mut Vec<Notification>,
     ) -> Result<Stat, i32> {
-        let node = self.nodes.get_mut(path).ok_or(ErrorCode::NoNode.code())?;
+        let id = self.nodes.find(path).ok_or(ErrorCode::NoNode.code())?;
+        let node = self.nodes.node_mut(id);
         node.data = owned(data);
         node.stat.mtime = time;
         node.stat.mzxid = zxid;
@@ -414,12 +440,13 @@ impl DataTree {
     }
 
     fn set_acl(&mut self, path: &str, acl: &[ACL], version: i32) -> Result<Stat, i32> {
-        let node = self.nodes.get_mut(path).ok_or(ErrorCode::NoNode.code())?;
+        let id = self.nodes.find(path).ok_or(ErrorCode::NoNode.code())?;
+        let node = self.nodes.node_mut(id);
         let old = node.acl;
         node.stat.aversion = version;
         let new = self.acls.intern(acl);
         self.acls.release(old);
-        let node = self.nodes.get_mut(path).expect("still there");
+        let node = self.nodes.node_mut(id);
         node.acl = new;
         Ok(node.stat())
     }
@@ -459,6 +486,8 @@ impl DataTree {
 #[derive(Debug)]
 pub struct Restore {
     tree: DataTree,
+    /// Whether the snapshot's root has been inserted.
+    has_root: bool,
 }
 
 impl Restore {
@@ -467,9 +496,12 @@ impl Restore {
     /// already used for `/zookeeper/config`).
     pub fn new(extended_types: bool, acls: BTreeMap<i64, Vec<ACL>>) -> Restore {
         let mut tree = DataTree::new(extended_types);
-        tree.nodes.clear();
+        tree.nodes = Arena::new(Node::new(None, 0, 0, 0, 0));
         tree.acls.load(acls);
-        Restore { tree }
+        Restore {
+            tree,
+            has_root: false,
+        }
     }
 
     /// Inserts one node; `path` is "/" for the root. Fails if the parent
@@ -483,13 +515,22 @@ impl Restore {
     ) -> Result<(), String> {
         let data = owned(&data);
         let t = &mut self.tree;
-        if path != "/" {
+        let id = if path == "/" {
+            self.has_root = true;
+            ROOT
+        } else {
+            if !path.starts_with('/') {
+                return Err(format!("node path {path:?} is not absolute"));
+            }
             let parent = t
                 .nodes
-                .get_mut(path::parent(path))
+                .find(path::parent(path))
                 .ok_or_else(|| format!("node {path} comes before its parent"))?;
-            parent.children.insert(path::basename(path).into());
-        }
+            match t.nodes.find(path) {
+                Some(id) => id,
+                None => t.add_child(parent, path, Node::new(None, 0, 0, 0, 0)),
+            }
+        };
         if !t.acls.add_usage(acl) {
             tracing::warn!("node {path} uses ACL id {acl}, which the snapshot does not define");
         }
@@ -505,19 +546,18 @@ impl Restore {
             }
             NodeKind::Persistent => {}
         }
-        let node = Node {
-            data,
-            acl,
-            stat,
-            children: BTreeSet::new(),
-        };
-        t.nodes.insert(path.to_string(), node);
+        // A path the snapshot repeats replaces the earlier node (as the
+        // map put in DataTree.deserialize does), keeping its children.
+        let node = t.nodes.node_mut(id);
+        node.data = data;
+        node.acl = acl;
+        node.stat = stat;
         Ok(())
     }
 
     /// The restored tree, with `last_zxid` set to the snapshot's zxid.
     pub fn finish(mut self, zxid: i64) -> Result<DataTree, String> {
-        if !self.tree.nodes.contains_key("/") {
+        if !self.has_root {
             return Err("the snapshot has no root node".into());
         }
         self.tree.acls.purge_unused();
@@ -532,10 +572,10 @@ impl DataTree {
     /// when replaying a create whose node a fuzzy snapshot already holds.
     /// False if there is no such node.
     pub fn set_cversion_pzxid(&mut self, path: &str, cversion: i32, zxid: i64) -> bool {
-        let Some(node) = self.nodes.get_mut(path) else {
+        let Some(id) = self.nodes.find(path) else {
             return false;
         };
-        advance_cversion(&mut node.stat, cversion, zxid);
+        advance_cversion(&mut self.nodes.node_mut(id).stat, cversion, zxid);
         true
     }
 }
@@ -582,5 +622,72 @@ pub fn join(parent: &str, child: &str) -> String {
         format!("/{child}")
     } else {
         format!("{parent}/{child}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::records::txn::{CreateTxn, DeleteTxn, TxnHeader};
+
+    fn apply(t: &mut DataTree, zxid: i64, op: OpCode, session: i64, body: TxnBody) -> i32 {
+        let txn = Txn {
+            hdr: TxnHeader {
+                client_id: session,
+                cxid: 0,
+                zxid,
+                time: zxid,
+                r#type: op.code(),
+            },
+            body,
+            digest: None,
+        };
+        t.apply(&txn, &mut Vec::new()).err
+    }
+
+    fn create(t: &mut DataTree, zxid: i64, path: &str, ephemeral_of: Option<i64>) -> i32 {
+        let body = TxnBody::Create(CreateTxn {
+            path: path.into(),
+            data: Some(Bytes::from_static(b"d")),
+            acl: acl::open_acl_unsafe(),
+            ephemeral: ephemeral_of.is_some(),
+            parent_c_version: -1,
+        });
+        apply(t, zxid, OpCode::Create, ephemeral_of.unwrap_or(0), body)
+    }
+
+    fn delete(t: &mut DataTree, zxid: i64, path: &str) -> i32 {
+        let body = TxnBody::Delete(DeleteTxn { path: path.into() });
+        apply(t, zxid, OpCode::Delete, 0, body)
+    }
+
+    /// Replaying the log over a fuzzy snapshot can delete a node that holds
+    /// children created later (the snapshot saw the future): they go too,
+    /// with their index entries, and the log's later creates bring them back.
+    #[test]
+    fn a_replayed_delete_of_a_node_with_children_removes_them_consistently() {
+        let mut t = DataTree::new(false);
+        assert_eq!(create(&mut t, 1, "/p", None), 0);
+        assert_eq!(create(&mut t, 2, "/p/c", None), 0);
+        assert_eq!(create(&mut t, 3, "/p/c/e", Some(7)), 0);
+        assert_eq!(delete(&mut t, 4, "/p"), 0);
+        assert!(t.get("/p").is_none() && t.get("/p/c").is_none() && t.get("/p/c/e").is_none());
+        assert_eq!(t.ephemerals(7).count(), 0);
+        assert_eq!(t.len(), 4, "root and the three system nodes");
+        assert_eq!(t.children("/"), ["zookeeper"]);
+        assert_eq!(create(&mut t, 5, "/p", None), 0);
+        assert_eq!(create(&mut t, 6, "/p/c", None), 0);
+        assert_eq!(t.children("/p"), ["c"]);
+        assert_eq!(t.get("/p").unwrap().stat().num_children, 1);
+    }
+
+    /// As DataTree.deleteNode: a delete of a missing child still moves the
+    /// parent's pzxid, and fails with NONODE.
+    #[test]
+    fn deleting_a_missing_child_moves_the_parents_pzxid() {
+        let mut t = DataTree::new(false);
+        assert_eq!(create(&mut t, 1, "/p", None), 0);
+        assert_eq!(delete(&mut t, 9, "/p/gone"), ErrorCode::NoNode.code());
+        assert_eq!(t.get("/p").unwrap().stat.pzxid, 9);
     }
 }

@@ -50,6 +50,6 @@ pub fn digest_of_node(tree: &DataTree, path: &str) -> i64 {
 /// Digest of a whole tree (NodeHashMapImpl.getDigest).
 pub fn tree_digest(tree: &DataTree) -> i64 {
     tree.iter().fold(0i64, |acc, (p, n)| {
-        acc.wrapping_add(node_digest(p, n.data.as_deref(), &n.stat))
+        acc.wrapping_add(node_digest(&p, n.data.as_deref(), &n.stat))
     })
 }

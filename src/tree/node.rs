@@ -1,6 +1,5 @@
-//! A znode: data, ACL id, persisted stat and child names.
-
-use std::collections::BTreeSet;
+//! A znode: data, ACL id, persisted stat and child count. Its name and
+//! children are its place in the [`Arena`](super::arena::Arena).
 
 use bytes::Bytes;
 
@@ -57,8 +56,8 @@ pub struct Node {
     pub acl: i64,
     /// The persisted part of the stat.
     pub stat: StatPersisted,
-    /// Names of the children, ordered (deterministic listings).
-    pub children: BTreeSet<Box<str>>,
+    /// How many children it has (kept by the tree).
+    pub(super) num_children: u32,
 }
 
 impl Node {
@@ -78,8 +77,13 @@ impl Node {
                 ephemeral_owner: owner,
                 pzxid: zxid,
             },
-            children: BTreeSet::new(),
+            num_children: 0,
         }
+    }
+
+    /// How many children the node has.
+    pub fn num_children(&self) -> usize {
+        self.num_children as usize
     }
 
     /// The client-visible stat, as DataNode.copyStat derives it:
@@ -90,7 +94,7 @@ impl Node {
     ///   ephemerals show their session).
     pub fn stat(&self) -> Stat {
         let s = &self.stat;
-        let num_children = self.children.len() as i32;
+        let num_children = self.num_children as i32;
         let owner = s.ephemeral_owner;
         let ephemeral_owner = if owner == CONTAINER_OWNER || owner & EXTENDED_MASK == EXTENDED_MASK
         {

@@ -213,7 +213,7 @@ impl Prep {
         Ok(Change {
             zxid: -1,
             stat: Some(node.stat.clone()),
-            child_count: node.children.len() as i32,
+            child_count: node.num_children() as i32,
             acl: PendingAcl::Interned(node.acl),
             data: node.data.clone(),
             digest: 0,

@@ -5,6 +5,7 @@
 
 use super::acl;
 use super::data_tree::{DataTree, Notification};
+use super::node::Node;
 use super::watch::{EventType, WatchMode, WatcherId, WatcherType};
 use crate::proto::multi::{MultiOp, MultiResult};
 use crate::proto::ops::perms;
@@ -27,26 +28,38 @@ pub struct ReadCtx<'a> {
 }
 
 fn check(tree: &DataTree, path: &str, perm: i32, ctx: &ReadCtx) -> Result<(), ErrorCode> {
-    let node = tree.get(path).ok_or(ErrorCode::NoNode)?;
-    tree.acls
-        .with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))
+    checked(tree, path, perm, ctx).map(drop)
 }
 
+/// The node at `path`, if the caller may `perm` it.
+fn checked<'t>(
+    tree: &'t DataTree,
+    path: &str,
+    perm: i32,
+    ctx: &ReadCtx,
+) -> Result<&'t Node, ErrorCode> {
+    let node = tree.get(path).ok_or(ErrorCode::NoNode)?;
+    tree.acls
+        .with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))?;
+    Ok(node)
+}
+
+// The reply is built before the watch is added: one path lookup per read.
 fn get_data(
     tree: &mut DataTree,
     ctx: &ReadCtx,
     r: &GetDataRequest,
 ) -> Result<GetDataResponse, ErrorCode> {
-    check(tree, &r.path, perms::READ, ctx)?;
+    let node = checked(tree, &r.path, perms::READ, ctx)?;
+    let reply = GetDataResponse {
+        data: node.data.clone(),
+        stat: node.stat(),
+    };
     if r.watch {
         tree.data_watches
             .add(&r.path, ctx.watcher, WatchMode::Standard);
     }
-    let node = tree.get(&r.path).expect("checked");
-    Ok(GetDataResponse {
-        data: node.data.clone(),
-        stat: node.stat(),
-    })
+    Ok(reply)
 }
 
 fn get_children(
@@ -54,16 +67,17 @@ fn get_children(
     ctx: &ReadCtx,
     r: &GetChildrenRequest,
 ) -> Result<(Vec<String>, Stat), ErrorCode> {
-    check(tree, &r.path, perms::READ, ctx)?;
+    let stat = checked(tree, &r.path, perms::READ, ctx)?.stat();
+    let names = tree
+        .children(&r.path)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     if r.watch {
         tree.child_watches
             .add(&r.path, ctx.watcher, WatchMode::Standard);
     }
-    let node = tree.get(&r.path).expect("checked");
-    Ok((
-        node.children.iter().map(|c| c.to_string()).collect(),
-        node.stat(),
-    ))
+    Ok((names, stat))
 }
 
 /// Serves a non-transactional request. `out` receives notifications that
