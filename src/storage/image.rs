@@ -134,7 +134,9 @@ pub fn decode_image(bytes: &[u8], extended_types: bool) -> Result<Image, Storage
         } else {
             path
         };
-        restore.insert(&path, data, acl, stat).map_err(bad_tree)?;
+        restore
+            .insert(&path, data.as_deref(), acl, stat)
+            .map_err(bad_tree)?;
     }
     if src.has_remaining() {
         return Err(bad(format!(

@@ -235,7 +235,7 @@ fn newest_valid_snapshot(
 pub fn build_tree(s: &Snapshot, extended_types: bool) -> Result<DataTree, String> {
     let mut r = Restore::new(extended_types, s.acls.clone());
     for n in &s.nodes {
-        r.insert(&n.path, n.data.clone(), n.acl, n.stat.clone())?;
+        r.insert(&n.path, n.data.as_deref(), n.acl, n.stat.clone())?;
     }
     r.finish(s.zxid)
 }

@@ -222,9 +222,7 @@ impl Arena {
         }
         self.slot_mut(parent).first_child = id;
         let Arena { index, chunks, .. } = self;
-        index.insert_unique(spread(h), id, |&other| {
-            spread(chunks[(other >> CHUNK_BITS) as usize][other as usize & (CHUNK - 1)].hash)
-        });
+        index.insert_unique(spread(h), id, |&other| stored_hash(chunks, other));
         id
     }
 
@@ -285,6 +283,12 @@ impl Arena {
 /// it (independent until a table of 2^25 buckets).
 fn spread(h: u32) -> u64 {
     u64::from(h) | (u64::from(h) << 32)
+}
+
+/// The table hash of slot `id`, for the index to rehash with (a free
+/// function: the index is borrowed mutably meanwhile).
+fn stored_hash(chunks: &[Vec<Slot>], id: NodeId) -> u64 {
+    spread(chunks[(id >> CHUNK_BITS) as usize][id as usize & (CHUNK - 1)].hash)
 }
 
 /// The children of a node: (id, name).

@@ -488,6 +488,9 @@ pub struct Restore {
     tree: DataTree,
     /// Whether the snapshot's root has been inserted.
     has_root: bool,
+    /// The last parent looked up: snapshots list siblings one after another
+    /// (depth first), so most nodes skip the parent's lookup.
+    last_parent: (String, arena::NodeId),
 }
 
 impl Restore {
@@ -501,6 +504,7 @@ impl Restore {
         Restore {
             tree,
             has_root: false,
+            last_parent: ("/".to_string(), ROOT),
         }
     }
 
@@ -509,11 +513,17 @@ impl Restore {
     pub fn insert(
         &mut self,
         path: &str,
-        data: Option<Bytes>,
+        data: Option<&[u8]>,
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String> {
-        let data = owned(&data);
+        let data = data.map(|d| {
+            if d.is_empty() {
+                Bytes::new()
+            } else {
+                Bytes::copy_from_slice(d)
+            }
+        });
         let t = &mut self.tree;
         let id = if path == "/" {
             self.has_root = true;
@@ -522,10 +532,19 @@ impl Restore {
             if !path.starts_with('/') {
                 return Err(format!("node path {path:?} is not absolute"));
             }
-            let parent = t
-                .nodes
-                .find(path::parent(path))
-                .ok_or_else(|| format!("node {path} comes before its parent"))?;
+            let parent_path = path::parent(path);
+            let parent = if self.last_parent.0 == parent_path {
+                self.last_parent.1
+            } else {
+                let id = t
+                    .nodes
+                    .find(parent_path)
+                    .ok_or_else(|| format!("node {path} comes before its parent"))?;
+                self.last_parent.0.clear();
+                self.last_parent.0.push_str(parent_path);
+                self.last_parent.1 = id;
+                id
+            };
             match t.nodes.find(path) {
                 Some(id) => id,
                 None => t.add_child(parent, path, Node::new(None, 0, 0, 0, 0)),
