@@ -316,12 +316,29 @@ fn find_valid_entry_after(c: &mut Cursor, offset: u64) -> Result<Option<u64>, St
     let mut base = offset + 1;
     let mut buf = Vec::new();
     while base + 12 < c.len {
-        let n = ((c.len - base) as usize).min(SCAN_WINDOW + SCAN_MAX_ENTRY + 13);
+        // Preallocation leaves a hole (ZooKeeper and ferrozk both extend the
+        // file without writing zeros). A valid entry lies wholly in written
+        // data, so only data regions are read: reading a hole only makes
+        // the kernel zero-fill pages.
+        let Some(data) = seek(file, base, libc::SEEK_DATA) else {
+            break;
+        };
+        base = base.max(data);
+        let end = match seek(file, base, libc::SEEK_HOLE) {
+            Some(hole) if hole > base => hole.min(c.len),
+            _ => c.len,
+        };
+        if base + 12 >= end {
+            base = end;
+            continue;
+        }
+        let n = ((end - base) as usize).min(SCAN_WINDOW + SCAN_MAX_ENTRY + 13);
         buf.resize(n, 0);
         file.read_exact_at(&mut buf, base)
             .map_err(StorageError::io("read", &c.path))?;
-        // Entries starting in the first SCAN_WINDOW bytes (or all, at the end).
-        let starts = if base + n as u64 == c.len {
+        // Entries starting in the first SCAN_WINDOW bytes (or all, at the
+        // end of the region).
+        let starts = if base + n as u64 == end {
             n
         } else {
             SCAN_WINDOW
@@ -344,7 +361,7 @@ fn scan_for_entry(buf: &[u8], starts: usize) -> Option<usize> {
         if len == 0 {
             // Skip to the first position whose length field reaches the
             // next non-zero byte.
-            match buf[i + 8..].iter().position(|&b| b != 0) {
+            match first_nonzero(&buf[i + 8..]) {
                 Some(k) => i = (i + 8 + k).saturating_sub(11).max(i + 1),
                 None => return None,
             }
@@ -360,6 +377,47 @@ fn scan_for_entry(buf: &[u8], starts: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// lseek(2) with SEEK_DATA or SEEK_HOLE: the next offset at or after
+/// `from` in data or in a hole (the end of the file counts as a hole);
+/// `None` when SEEK_DATA finds only a hole. Where the file system cannot
+/// tell, all of the file is data, which is merely slower.
+fn seek(file: &File, from: u64, whence: libc::c_int) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let Ok(offset) = libc::off_t::try_from(from) else {
+        return Some(from);
+    };
+    // SAFETY: lseek on a descriptor this File owns; it moves only the
+    // descriptor's offset, and the scan reads at explicit offsets.
+    let at = unsafe { libc::lseek(file.as_raw_fd(), offset, whence) };
+    if at >= 0 {
+        return Some(at as u64);
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::ENXIO) => None,
+        _ if whence == libc::SEEK_HOLE => None,
+        _ => Some(from),
+    }
+}
+
+/// Index of the first non-zero byte. Every log file ends in tens of MiB of
+/// preallocated zeros that recovery scans (for valid entries beyond a
+/// hole): 64-byte blocks are OR-reduced, which the compiler vectorises,
+/// where a byte-wise search cost a tenth of a 1M-znode restart.
+fn first_nonzero(bytes: &[u8]) -> Option<usize> {
+    let mut blocks = bytes.chunks_exact(64);
+    for (n, block) in blocks.by_ref().enumerate() {
+        if block.iter().fold(0u8, |acc, &b| acc | b) != 0 {
+            return block.iter().position(|&b| b != 0).map(|k| n * 64 + k);
+        }
+    }
+    let done = bytes.len() - blocks.remainder().len();
+    blocks
+        .remainder()
+        .iter()
+        .position(|&b| b != 0)
+        .map(|k| done + k)
 }
 
 /// Cuts the newest log file at the end of its last good entry (or removes
@@ -393,4 +451,24 @@ pub fn read_all(log_dir: &Path, after: i64) -> Result<(Vec<Txn>, Option<TornTail
         txns.push(e?.txn);
     }
     Ok((txns, reader.torn.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_nonzero;
+
+    #[test]
+    fn first_nonzero_finds_the_first_set_byte_anywhere() {
+        for len in [0, 1, 63, 64, 65, 200] {
+            assert_eq!(first_nonzero(&vec![0u8; len]), None, "len {len}");
+            for at in 0..len {
+                let mut b = vec![0u8; len];
+                b[at] = 0x80;
+                if at + 1 < len {
+                    b[len - 1] = 1;
+                }
+                assert_eq!(first_nonzero(&b), Some(at), "len {len} at {at}");
+            }
+        }
+    }
 }

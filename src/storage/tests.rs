@@ -461,6 +461,46 @@ fn zeroed_hole_before_valid_entries_is_corruption() {
     );
 }
 
+/// The scan for entries beyond zeros skips file-system holes (what
+/// preallocation leaves) without reading them: valid entries written after
+/// a real hole must still be found, and a file that is all hole after its
+/// entries is simply at its end.
+#[test]
+fn valid_entries_beyond_a_sparse_hole_are_corruption_and_a_hole_alone_is_the_end() {
+    use std::os::unix::fs::FileExt;
+    let dir = tempfile::tempdir().unwrap();
+    let txns = workload();
+    write_log(dir.path(), &txns, 4096);
+    let file = log_files(dir.path()).pop().unwrap();
+    let offsets = entry_offsets(&file);
+    let raw = fs::read(&file).unwrap();
+    let cut = offsets[3] as usize;
+    let valid_end = *offsets.last().unwrap() as usize;
+    // Entries 0..3, then a 4 MiB hole, then entries 3.. again.
+    let f = fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(cut as u64).unwrap();
+    f.set_len(cut as u64 + (4 << 20)).unwrap();
+    f.write_all_at(&raw[cut..valid_end], cut as u64 + (4 << 20))
+        .unwrap();
+    drop(f);
+    let e = read_all(dir.path(), 0).expect_err("entries after a hole");
+    match e {
+        StorageError::CorruptLog {
+            defect: Defect::ZeroedHole,
+            next_valid_offset,
+            ..
+        } => assert_eq!(next_valid_offset, Some(cut as u64 + (4 << 20))),
+        other => panic!("{other}"),
+    }
+    // Without them, the hole is preallocation: the end of the log.
+    let f = fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(cut as u64).unwrap();
+    f.set_len(cut as u64 + (64 << 20)).unwrap();
+    drop(f);
+    let (read, torn) = read_all(dir.path(), 0).unwrap();
+    assert_eq!((read.len(), torn), (3, None));
+}
+
 #[test]
 fn bad_last_entry_of_an_older_file_is_corruption() {
     let dir = tempfile::tempdir().unwrap();
