@@ -170,31 +170,6 @@ impl Arena {
         &mut self.slot_mut(id).node
     }
 
-    /// The last component of a node's path ("" for the root).
-    pub fn name(&self, id: NodeId) -> &str {
-        &self.slot(id).name
-    }
-
-    /// The node's full path.
-    pub fn path_of(&self, id: NodeId) -> String {
-        if id == ROOT {
-            return "/".to_string();
-        }
-        let mut names = Vec::new();
-        let mut at = id;
-        while at != ROOT {
-            let s = self.slot(at);
-            names.push(s.name.as_str());
-            at = s.parent;
-        }
-        let mut path = String::with_capacity(names.iter().map(|n| n.len() + 1).sum());
-        for n in names.iter().rev() {
-            path.push('/');
-            path.push_str(n);
-        }
-        path
-    }
-
     /// Adds `node` at `path`, a child of `parent` (the node at the path's
     /// parent path) that does not exist yet. The node's child count is the
     /// caller's.
@@ -352,8 +327,8 @@ mod tests {
         ] {
             assert_eq!(a.find(absent), None, "{absent}");
         }
-        assert_eq!(a.path_of(y), "/x/y");
-        assert_eq!(a.path_of(ROOT), "/");
+        let paths: Vec<String> = a.iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["/", "/x", "/x/y"]);
         assert_eq!(a.len(), 3);
     }
 
