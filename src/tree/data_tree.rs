@@ -108,12 +108,16 @@ impl DataTree {
     /// (ZooKeeper lists them in HashSet order; any order is allowed, and a
     /// sorted one is the same on every member and after every restart).
     pub fn children(&self, path: &str) -> Vec<&str> {
-        let mut names: Vec<&str> = match self.nodes.find(path) {
-            Some(id) => self.nodes.children(id).map(|(_, n)| n).collect(),
-            None => Vec::new(),
-        };
+        self.with_children(path).map(|(_, c)| c).unwrap_or_default()
+    }
+
+    /// The node at `path` and its children's names (as
+    /// [`children`](Self::children)), found with one lookup.
+    pub fn with_children(&self, path: &str) -> Option<(&Node, Vec<&str>)> {
+        let id = self.nodes.find(path)?;
+        let mut names: Vec<&str> = self.nodes.children(id).map(|(_, n)| n).collect();
         names.sort_unstable();
-        names
+        Some((self.nodes.node(id), names))
     }
 
     /// Adds the node at `path` under `parent` and counts it there.
@@ -331,7 +335,7 @@ impl DataTree {
         }
         advance_cversion(&mut self.nodes.node_mut(parent).stat, parent_cversion, zxid);
         let acl_id = self.acls.intern(acl);
-        let node = Node::new(owned(data), acl_id, zxid, time, owner);
+        let node = Node::new(owned(data.as_deref()), acl_id, zxid, time, owner);
         let stat = node.stat();
         self.add_child(parent, path, node);
         match NodeKind::of(owner, self.extended_types) {
@@ -429,7 +433,7 @@ impl DataTree {
     ) -> Result<Stat, i32> {
         let id = self.nodes.find(path).ok_or(ErrorCode::NoNode.code())?;
         let node = self.nodes.node_mut(id);
-        node.data = owned(data);
+        node.data = owned(data.as_deref());
         node.stat.mtime = time;
         node.stat.mzxid = zxid;
         node.stat.version = version;
@@ -517,13 +521,7 @@ impl Restore {
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String> {
-        let data = data.map(|d| {
-            if d.is_empty() {
-                Bytes::new()
-            } else {
-                Bytes::copy_from_slice(d)
-            }
-        });
+        let data = owned(data);
         let t = &mut self.tree;
         let id = if path == "/" {
             self.has_root = true;
@@ -625,8 +623,8 @@ fn notify(fired: &BTreeSet<WatcherId>, event: EventType, path: &str, out: &mut V
 /// A node's own copy of its data. Data arrives as a slice of a larger
 /// buffer (a request frame, a whole snapshot file); keeping the slice would
 /// keep that whole buffer alive for as long as the node lives.
-fn owned(data: &Option<Bytes>) -> Option<Bytes> {
-    data.as_ref().map(|d| {
+fn owned(data: Option<&[u8]>) -> Option<Bytes> {
+    data.map(|d| {
         if d.is_empty() {
             Bytes::new()
         } else {
@@ -698,6 +696,23 @@ mod tests {
         assert_eq!(create(&mut t, 6, "/p/c", None), 0);
         assert_eq!(t.children("/p"), ["c"]);
         assert_eq!(t.get("/p").unwrap().stat().num_children, 1);
+    }
+
+    /// A snapshot node whose path is not absolute is refused (ZooKeeper's
+    /// DataTree.deserialize fails there too), as is one before its parent.
+    #[test]
+    fn restore_refuses_relative_paths_and_orphans() {
+        let mut r = Restore::new(false, BTreeMap::new());
+        let stat = Node::new(None, 0, 0, 0, 0).stat;
+        r.insert("/", None, 0, stat.clone()).unwrap();
+        let e = r.insert("abc", None, 0, stat.clone()).unwrap_err();
+        assert!(e.contains("not absolute"), "{e}");
+        let e = r.insert("/a/b", None, 0, stat.clone()).unwrap_err();
+        assert!(e.contains("before its parent"), "{e}");
+        r.insert("/a", Some(b"x"), 0, stat).unwrap();
+        let t = r.finish(1).unwrap();
+        assert_eq!(t.children("/"), ["a"]);
+        assert_eq!(t.get("/a").unwrap().data.as_deref(), Some(&b"x"[..]));
     }
 
     /// As DataTree.deleteNode: a delete of a missing child still moves the

@@ -39,9 +39,14 @@ fn checked<'t>(
     ctx: &ReadCtx,
 ) -> Result<&'t Node, ErrorCode> {
     let node = tree.get(path).ok_or(ErrorCode::NoNode)?;
-    tree.acls
-        .with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))?;
+    allowed(tree, node, perm, ctx)?;
     Ok(node)
+}
+
+/// Whether the caller may `perm` the node.
+fn allowed(tree: &DataTree, node: &Node, perm: i32, ctx: &ReadCtx) -> Result<(), ErrorCode> {
+    tree.acls
+        .with(node.acl, |a| acl::check(a, perm, ctx.auth, ctx.skip_acl))
 }
 
 // The reply is built before the watch is added: one path lookup per read.
@@ -67,17 +72,14 @@ fn get_children(
     ctx: &ReadCtx,
     r: &GetChildrenRequest,
 ) -> Result<(Vec<String>, Stat), ErrorCode> {
-    let stat = checked(tree, &r.path, perms::READ, ctx)?.stat();
-    let names = tree
-        .children(&r.path)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let (node, names) = tree.with_children(&r.path).ok_or(ErrorCode::NoNode)?;
+    allowed(tree, node, perms::READ, ctx)?;
+    let reply = (names.into_iter().map(str::to_string).collect(), node.stat());
     if r.watch {
         tree.child_watches
             .add(&r.path, ctx.watcher, WatchMode::Standard);
     }
-    Ok((names, stat))
+    Ok(reply)
 }
 
 /// Serves a non-transactional request. `out` receives notifications that
