@@ -20,6 +20,7 @@ use super::stats::Stats;
 use super::ServerOptions;
 use crate::proto::connect::Connect;
 use crate::proto::jute::Jute;
+use crate::proto::ops::perms;
 use crate::proto::records::data::Id;
 use crate::proto::records::proto::{ReplyHeader, WatcherEvent};
 use crate::proto::response::Response;
@@ -413,9 +414,16 @@ impl Core {
         rc
     }
 
+    /// Sends watch events to their connections. An event for a node the
+    /// connection may not READ is dropped (the watch was used up all the
+    /// same), as ZooKeeper's ServerCnxn.process does since CVE-2024-23944.
     pub(super) fn deliver(&mut self, notes: &[Notification]) {
+        let skip_acl = self.opts.skip_acl;
         for n in notes {
             if let Some(c) = self.conns.get_mut(&n.watcher) {
+                if crate::tree::acl::check(&n.acl, perms::READ, &c.auth, skip_acl).is_err() {
+                    continue;
+                }
                 let hdr = ReplyHeader {
                     xid: crate::proto::ops::XID_NOTIFICATION,
                     zxid: -1,

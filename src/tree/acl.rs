@@ -7,8 +7,6 @@
 //! equals the configured super digest. A node's ACL grants a permission if
 //! any entry with that bit matches one of those ids.
 
-use std::collections::{BTreeMap, HashMap};
-
 use base64::Engine as _;
 use sha1::{Digest as _, Sha1};
 
@@ -217,131 +215,7 @@ pub fn user_name(id: &Id) -> String {
     }
 }
 
-/// ACL id reserved for `OPEN_ACL_UNSAFE`, never stored in the cache map
-/// (ReferenceCountedACLCache.OPEN_UNSAFE_ACL_ID).
-pub const OPEN_UNSAFE_ACL_ID: i64 = -1;
-
-/// Interns ACL lists: nodes store a small id, snapshots store the id → list
-/// map, exactly as ZooKeeper's ReferenceCountedACLCache does.
-#[derive(Debug, Default, Clone)]
-pub struct AclCache {
-    by_id: BTreeMap<i64, (Vec<ACL>, u64)>,
-    by_acl: HashMap<Vec<ACL>, i64>,
-    next_id: i64,
-}
-
-impl AclCache {
-    /// Returns the id for `acl`, adding one reference.
-    /// Like ZooKeeper, only nodes the server creates itself use
-    /// [`OPEN_UNSAFE_ACL_ID`]; a client's open ACL gets an ordinary id.
-    pub fn intern(&mut self, acl: &[ACL]) -> i64 {
-        if let Some(&id) = self.by_acl.get(acl) {
-            self.by_id.get_mut(&id).expect("acl cache maps agree").1 += 1;
-            return id;
-        }
-        self.next_id += 1;
-        let id = self.next_id;
-        self.by_acl.insert(acl.to_vec(), id);
-        self.by_id.insert(id, (acl.to_vec(), 1));
-        id
-    }
-
-    /// Drops one reference to `id`, forgetting the list at zero.
-    pub fn release(&mut self, id: i64) {
-        if id == OPEN_UNSAFE_ACL_ID {
-            return;
-        }
-        if let Some(entry) = self.by_id.get_mut(&id) {
-            entry.1 -= 1;
-            if entry.1 == 0 {
-                let (acl, _) = self.by_id.remove(&id).expect("present");
-                self.by_acl.remove(&acl);
-            }
-        }
-    }
-
-    /// The list for `id`.
-    pub fn get(&self, id: i64) -> Vec<ACL> {
-        if id == OPEN_UNSAFE_ACL_ID {
-            return open_acl_unsafe();
-        }
-        self.by_id.get(&id).map(|e| e.0.clone()).unwrap_or_default()
-    }
-
-    /// Borrow the list for `id` (the open list is returned as a static).
-    pub fn with<R>(&self, id: i64, f: impl FnOnce(&[ACL]) -> R) -> R {
-        if id == OPEN_UNSAFE_ACL_ID {
-            return f(&open_acl_unsafe());
-        }
-        match self.by_id.get(&id) {
-            Some(e) => f(&e.0),
-            None => f(&[]),
-        }
-    }
-
-    /// The id → list map, as snapshots store it.
-    pub fn map(&self) -> BTreeMap<i64, Vec<ACL>> {
-        self.by_id
-            .iter()
-            .map(|(&id, (acl, _))| (id, acl.clone()))
-            .collect()
-    }
-
-    /// Replaces the contents with a snapshot's map, every reference count
-    /// at zero until [`AclCache::add_usage`]; the next new id stays above
-    /// every loaded one (ReferenceCountedACLCache.deserialize).
-    pub fn load(&mut self, map: BTreeMap<i64, Vec<ACL>>) {
-        self.by_id.clear();
-        self.by_acl.clear();
-        for (id, acl) in map {
-            self.next_id = self.next_id.max(id);
-            self.by_acl.insert(acl.clone(), id);
-            self.by_id.insert(id, (acl, 0));
-        }
-    }
-
-    /// Counts one more node using `id`; false (and nothing counted) if the
-    /// cache has no such list (addUsage ignores it the same way).
-    pub fn add_usage(&mut self, id: i64) -> bool {
-        if id == OPEN_UNSAFE_ACL_ID {
-            return true;
-        }
-        match self.by_id.get_mut(&id) {
-            Some(entry) => {
-                entry.1 += 1;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Forgets lists no node uses (purgeUnused, after loading a snapshot).
-    pub fn purge_unused(&mut self) {
-        let unused: Vec<i64> = self
-            .by_id
-            .iter()
-            .filter(|(_, (_, refs))| *refs == 0)
-            .map(|(&id, _)| id)
-            .collect();
-        for id in unused {
-            if let Some((acl, _)) = self.by_id.remove(&id) {
-                if self.by_acl.get(&acl) == Some(&id) {
-                    self.by_acl.remove(&acl);
-                }
-            }
-        }
-    }
-
-    /// Number of distinct lists held.
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    /// Whether the cache holds no list.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-}
+pub use super::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID};
 
 #[cfg(test)]
 mod tests {
@@ -419,20 +293,5 @@ mod tests {
             check(&acl, perms::READ, &[id("ip", "1.2.3.4")], false),
             Err(ErrorCode::NoAuth)
         );
-    }
-
-    #[test]
-    fn cache_interns_and_releases() {
-        let mut c = AclCache::default();
-        let acl = read_acl_unsafe();
-        let a = c.intern(&acl);
-        let b = c.intern(&acl);
-        assert_eq!(a, b);
-        assert_eq!(c.intern(&open_acl_unsafe()), 2);
-        c.release(2);
-        c.release(a);
-        assert_eq!(c.get(a), acl);
-        c.release(a);
-        assert!(c.is_empty());
     }
 }

@@ -6,6 +6,7 @@
 //! nodes by path for the reaper.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -27,6 +28,13 @@ pub struct Notification {
     pub event: EventType,
     /// Where.
     pub path: String,
+    /// The ACL of the node the event names, as it was at the change (the
+    /// parent's for NodeChildrenChanged). The event reaches the watcher
+    /// only if its connection may READ under this list (CVE-2024-23944,
+    /// checked where the connection's ids are known: the server core).
+    /// Empty for events that are not filtered (setWatches catch-up, as
+    /// ZooKeeper delivers those with a null ACL).
+    pub acl: Arc<[ACL]>,
 }
 
 /// The outcome of applying one transaction (ProcessTxnResult).
@@ -354,11 +362,11 @@ impl DataTree {
             NodeKind::Persistent => {}
         }
         let fired = self.data_watches.trigger(path, EventType::NodeCreated);
-        notify(&fired, EventType::NodeCreated, path, out);
-        let fired = self
-            .child_watches
-            .trigger(parent_path, EventType::NodeChildrenChanged);
-        notify(&fired, EventType::NodeChildrenChanged, parent_path, out);
+        if !fired.is_empty() {
+            let acl = self.acls.shared(acl_id);
+            notify(&fired, EventType::NodeCreated, path, &acl, out);
+        }
+        self.notify_children_changed(parent, parent_path, out);
         Ok(Some(stat))
     }
 
@@ -391,6 +399,7 @@ impl DataTree {
         }
         let node = self.nodes.remove(id);
         self.nodes.node_mut(parent).num_children -= 1;
+        let acl_list = self.acls.shared(node.acl);
         self.acls.release(node.acl);
         match NodeKind::of(node.stat.ephemeral_owner, self.extended_types) {
             NodeKind::Container => {
@@ -413,12 +422,13 @@ impl DataTree {
         let mut child_fired = self.child_watches.trigger(path, EventType::NodeDeleted);
         // One NodeDeleted per watcher even if it watched both data and children.
         child_fired.retain(|w| !data_fired.contains(w));
-        notify(&data_fired, EventType::NodeDeleted, path, out);
-        notify(&child_fired, EventType::NodeDeleted, path, out);
-        let fired = self
-            .child_watches
-            .trigger(parent_path, EventType::NodeChildrenChanged);
-        notify(&fired, EventType::NodeChildrenChanged, parent_path, out);
+        if !data_fired.is_empty() || !child_fired.is_empty() {
+            // The list outlives the release above through the Arc.
+            let acl = acl_list;
+            notify(&data_fired, EventType::NodeDeleted, path, &acl, out);
+            notify(&child_fired, EventType::NodeDeleted, path, &acl, out);
+        }
+        self.notify_children_changed(parent, parent_path, out);
         Ok(())
     }
 
@@ -438,9 +448,35 @@ impl DataTree {
         node.stat.mzxid = zxid;
         node.stat.version = version;
         let stat = node.stat();
+        let acl_id = node.acl;
         let fired = self.data_watches.trigger(path, EventType::NodeDataChanged);
-        notify(&fired, EventType::NodeDataChanged, path, out);
+        if !fired.is_empty() {
+            let acl = self.acls.shared(acl_id);
+            notify(&fired, EventType::NodeDataChanged, path, &acl, out);
+        }
         Ok(stat)
+    }
+
+    /// NodeChildrenChanged for `parent`, filtered by the parent's ACL.
+    fn notify_children_changed(
+        &mut self,
+        parent: arena::NodeId,
+        parent_path: &str,
+        out: &mut Vec<Notification>,
+    ) {
+        let fired = self
+            .child_watches
+            .trigger(parent_path, EventType::NodeChildrenChanged);
+        if !fired.is_empty() {
+            let acl = self.acls.shared(self.nodes.node(parent).acl);
+            notify(
+                &fired,
+                EventType::NodeChildrenChanged,
+                parent_path,
+                &acl,
+                out,
+            );
+        }
     }
 
     fn set_acl(&mut self, path: &str, acl: &[ACL], version: i32) -> Result<Stat, i32> {
@@ -612,11 +648,18 @@ fn advance_cversion(stat: &mut StatPersisted, cversion: i32, zxid: i64) {
     }
 }
 
-fn notify(fired: &BTreeSet<WatcherId>, event: EventType, path: &str, out: &mut Vec<Notification>) {
+fn notify(
+    fired: &BTreeSet<WatcherId>,
+    event: EventType,
+    path: &str,
+    acl: &Arc<[ACL]>,
+    out: &mut Vec<Notification>,
+) {
     out.extend(fired.iter().map(|&watcher| Notification {
         watcher,
         event,
         path: path.to_string(),
+        acl: acl.clone(),
     }));
 }
 

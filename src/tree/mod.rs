@@ -7,6 +7,7 @@
 //! [`read::read`]. Nothing here does IO or reads a clock.
 
 pub mod acl;
+pub mod acl_cache;
 pub mod arena;
 pub mod data_tree;
 pub mod digest;

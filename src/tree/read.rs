@@ -3,6 +3,8 @@
 //! session-scoped queries. Registering a watch mutates the watch tables, so
 //! these take the tree mutably; they never change nodes.
 
+use std::sync::Arc;
+
 use super::acl;
 use super::data_tree::{DataTree, Notification};
 use super::node::Node;
@@ -175,10 +177,12 @@ pub fn read(
         }
         Request::AddWatch(r) => {
             let mode = WatchMode::from_add_watch_mode(r.mode).ok_or(ErrorCode::MarshallingError)?;
+            // Both tables, whatever the mode, as DataTree.addWatch: a second
+            // addWatch replaces the mode of the first in both (a recursive
+            // entry in the child table never fires NodeChildrenChanged, so
+            // recursive-after-persistent stops those events).
             tree.data_watches.add(&r.path, ctx.watcher, mode);
-            if mode != WatchMode::PersistentRecursive {
-                tree.child_watches.add(&r.path, ctx.watcher, mode);
-            }
+            tree.child_watches.add(&r.path, ctx.watcher, mode);
             Response::ErrorBody(ErrorResponse { err: 0 })
         }
         Request::CheckWatches(r) => {
@@ -238,6 +242,8 @@ fn set_watches(
             watcher,
             event,
             path: path.to_string(),
+            // Delivered unfiltered, as ZooKeeper's setWatches does.
+            acl: Arc::from([]),
         })
     };
     for p in &w.data_watches {

@@ -18,6 +18,7 @@
 
 pub mod cluster;
 pub mod raw;
+pub mod script;
 
 use std::fs;
 use std::io::{Read, Write};
