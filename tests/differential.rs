@@ -687,13 +687,10 @@ fn multi_is_all_or_nothing() {
             0,
             Request::Multi(vec![
                 c("/m/x"),
-                MultiOp::Delete(
-                    OpCode::Delete,
-                    DeleteRequest {
-                        path: "/m/a".into(),
-                        version: -1,
-                    },
-                ),
+                MultiOp::Delete(DeleteRequest {
+                    path: "/m/a".into(),
+                    version: -1,
+                }),
                 c("/m/y"),
             ]),
         ),
@@ -711,20 +708,14 @@ fn multi_is_all_or_nothing() {
         S(
             0,
             Request::Multi(vec![
-                MultiOp::Delete(
-                    OpCode::Delete,
-                    DeleteRequest {
-                        path: "/m/a/b".into(),
-                        version: -1,
-                    },
-                ),
-                MultiOp::Delete(
-                    OpCode::Delete,
-                    DeleteRequest {
-                        path: "/m/a".into(),
-                        version: -1,
-                    },
-                ),
+                MultiOp::Delete(DeleteRequest {
+                    path: "/m/a/b".into(),
+                    version: -1,
+                }),
+                MultiOp::Delete(DeleteRequest {
+                    path: "/m/a".into(),
+                    version: -1,
+                }),
                 c("/m/a"),
                 MultiOp::SetData(SetDataRequest {
                     path: "/m/a".into(),

@@ -310,13 +310,10 @@ impl Op {
             Op::Create {
                 data, acl, mode, ..
             } => mode.request(server_path, data, acl, false),
-            Op::Delete { version, .. } => MultiOp::Delete(
-                OpCode::Delete,
-                DeleteRequest {
-                    path: server_path,
-                    version,
-                },
-            ),
+            Op::Delete { version, .. } => MultiOp::Delete(DeleteRequest {
+                path: server_path,
+                version,
+            }),
             Op::SetData { data, version, .. } => MultiOp::SetData(SetDataRequest {
                 path: server_path,
                 data,

@@ -27,9 +27,6 @@ pub enum DecodeError {
     /// A length prefix was negative (other than the -1 that means null).
     #[error("invalid length {0}")]
     BadLength(i32),
-    /// A `ustring` was not valid UTF-8.
-    #[error("string is not valid UTF-8")]
-    BadUtf8,
     /// A type tag (e.g. a transaction type) that no record is defined for.
     #[error("unknown record type {0}")]
     UnknownType(i32),
@@ -116,8 +113,11 @@ impl Jute for String {
         match length(src, 1)? {
             None => Ok(String::new()),
             Some(n) => {
+                // As Java's `new String(bytes, UTF_8)`: malformed sequences
+                // become U+FFFD, and path rules or lookups decide the rest
+                // (a create of such a path is BADARGUMENTS, a read NONODE).
                 let raw = src.split_to(n);
-                String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::BadUtf8)
+                Ok(String::from_utf8_lossy(&raw).into_owned())
             }
         }
     }
@@ -146,11 +146,16 @@ impl<T: Jute> Jute for Vec<T> {
         }
     }
     fn decode(src: &mut Bytes) -> Result<Self, DecodeError> {
-        // Every element takes at least one byte, which bounds the allocation.
-        match length(src, 1)? {
-            None => Ok(Vec::new()),
-            Some(n) => (0..n).map(|_| T::decode(src)).collect(),
+        // Java's `startVector` takes -1 as null and any other negative count
+        // as an empty list (its loop runs while index < count), so a create
+        // with an ACL count of -5 is INVALIDACL there, not a decode error.
+        let n = i32::decode(src)?;
+        if n < 0 {
+            return Ok(Vec::new());
         }
+        // Every element takes at least one byte, which bounds the allocation.
+        need(src, n as usize)?;
+        (0..n).map(|_| T::decode(src)).collect()
     }
 }
 
@@ -187,5 +192,20 @@ mod tests {
         let b = s.to_bytes();
         assert_eq!(&b[..4], &[0, 0, 0, 6]);
         assert_eq!(String::decode(&mut b.clone()).unwrap(), s);
+    }
+
+    #[test]
+    fn malformed_utf8_becomes_replacement_characters_as_in_java() {
+        let mut b = Bytes::from_static(&[0, 0, 0, 3, b'/', 0xff, 0xfe]);
+        assert_eq!(String::decode(&mut b).unwrap(), "/\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn vector_counts_below_minus_one_are_empty_as_in_java() {
+        for n in [-1i32, -5, i32::MIN] {
+            let mut b = Bytes::copy_from_slice(&n.to_be_bytes());
+            assert_eq!(Vec::<i32>::decode(&mut b).unwrap(), Vec::<i32>::new());
+            assert!(b.is_empty(), "only the count is consumed");
+        }
     }
 }

@@ -25,8 +25,8 @@ pub enum MultiOp {
     Create(OpCode, CreateRequest),
     /// createTTL.
     CreateTtl(CreateTTLRequest),
-    /// delete (or deleteContainer).
-    Delete(OpCode, DeleteRequest),
+    /// delete.
+    Delete(DeleteRequest),
     /// setData.
     SetData(SetDataRequest),
     /// check: a version condition.
@@ -52,7 +52,8 @@ impl MultiOp {
     /// The opcode this op carries in its MultiHeader.
     pub fn opcode(&self) -> OpCode {
         match self {
-            MultiOp::Create(op, _) | MultiOp::Delete(op, _) => *op,
+            MultiOp::Create(op, _) => *op,
+            MultiOp::Delete(_) => OpCode::Delete,
             MultiOp::CreateTtl(_) => OpCode::CreateTtl,
             MultiOp::SetData(_) => OpCode::SetData,
             MultiOp::Check(_) => OpCode::Check,
@@ -66,7 +67,7 @@ impl MultiOp {
         match self {
             MultiOp::Create(_, r) => &r.path,
             MultiOp::CreateTtl(r) => &r.path,
-            MultiOp::Delete(_, r) => &r.path,
+            MultiOp::Delete(r) => &r.path,
             MultiOp::SetData(r) => &r.path,
             MultiOp::Check(r) => &r.path,
             MultiOp::GetChildren(r) => &r.path,
@@ -78,7 +79,7 @@ impl MultiOp {
         match self {
             MultiOp::Create(_, r) => r.encode(out),
             MultiOp::CreateTtl(r) => r.encode(out),
-            MultiOp::Delete(_, r) => r.encode(out),
+            MultiOp::Delete(r) => r.encode(out),
             MultiOp::SetData(r) => r.encode(out),
             MultiOp::Check(r) => r.encode(out),
             MultiOp::GetChildren(r) => r.encode(out),
@@ -122,9 +123,9 @@ pub fn decode_request(src: &mut Bytes) -> Result<Vec<MultiOp>, MultiDecodeError>
                 MultiOp::Create(code, CreateRequest::decode(src)?)
             }
             Some(OpCode::CreateTtl) => MultiOp::CreateTtl(CreateTTLRequest::decode(src)?),
-            Some(code @ (OpCode::Delete | OpCode::DeleteContainer)) => {
-                MultiOp::Delete(code, DeleteRequest::decode(src)?)
-            }
+            // Not deleteContainer: Java's MultiOperationRecord refuses it
+            // ("Invalid type of op"), so the multi is a MARSHALLINGERROR.
+            Some(OpCode::Delete) => MultiOp::Delete(DeleteRequest::decode(src)?),
             Some(OpCode::SetData) => MultiOp::SetData(SetDataRequest::decode(src)?),
             Some(OpCode::Check) => MultiOp::Check(CheckVersionRequest::decode(src)?),
             Some(OpCode::GetChildren) => MultiOp::GetChildren(GetChildrenRequest::decode(src)?),
@@ -242,13 +243,10 @@ mod tests {
                 path: "/a".into(),
                 version: 3,
             }),
-            MultiOp::Delete(
-                OpCode::Delete,
-                DeleteRequest {
-                    path: "/b".into(),
-                    version: -1,
-                },
-            ),
+            MultiOp::Delete(DeleteRequest {
+                path: "/b".into(),
+                version: -1,
+            }),
         ];
         let mut out = BytesMut::new();
         encode_request(&ops, &mut out);

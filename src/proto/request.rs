@@ -44,7 +44,14 @@ pub enum Request {
     WhoAmI,
     Ping,
     CloseSession,
-    /// SASL and deleteContainer: defined, but not served to clients.
+    /// deleteContainer sent by a client. Its body is ignored: ZooKeeper
+    /// takes the path from the whole request buffer, request header
+    /// included, so the "path" always begins with the xid's bytes and holds
+    /// NULs, and prep refuses it with BADARGUMENTS as an error transaction
+    /// (a zxid is consumed). The reaper's own deletions never come this way.
+    DeleteContainer,
+    /// SASL and the server-internal opcodes: defined, but not served to
+    /// clients.
     Unsupported(OpCode),
     /// An opcode ZooKeeper does not define.
     Unknown(i32),
@@ -109,11 +116,10 @@ impl Request {
             OpCode::WhoAmI => Request::WhoAmI,
             OpCode::Ping => Request::Ping,
             OpCode::CloseSession => Request::CloseSession,
-            OpCode::Sasl
-            | OpCode::DeleteContainer
-            | OpCode::Notification
-            | OpCode::CreateSession
-            | OpCode::Error => Request::Unsupported(code),
+            OpCode::DeleteContainer => Request::DeleteContainer,
+            OpCode::Sasl | OpCode::Notification | OpCode::CreateSession | OpCode::Error => {
+                Request::Unsupported(code)
+            }
         })
     }
 
@@ -146,13 +152,14 @@ impl Request {
             Request::WhoAmI => OpCode::WhoAmI.code(),
             Request::Ping => OpCode::Ping.code(),
             Request::CloseSession => OpCode::CloseSession.code(),
+            Request::DeleteContainer => OpCode::DeleteContainer.code(),
             Request::Unsupported(op) => op.code(),
             Request::Unknown(op) => *op,
         }
     }
 
     /// Encodes the body (client side; the header is written separately).
-    /// `Unsupported` and `Unknown` carry no body.
+    /// `DeleteContainer`, `Unsupported` and `Unknown` carry no body.
     pub fn encode(&self, out: &mut BytesMut) {
         match self {
             Request::Create(_, r) => r.encode(out),
@@ -185,6 +192,7 @@ impl Request {
             Request::WhoAmI
             | Request::Ping
             | Request::CloseSession
+            | Request::DeleteContainer
             | Request::Unsupported(_)
             | Request::Unknown(_) => {}
         }
@@ -202,6 +210,7 @@ impl Request {
                 | Request::Check(_)
                 | Request::Multi(_)
                 | Request::Reconfig(_)
+                | Request::DeleteContainer
                 | Request::CloseSession
         )
     }

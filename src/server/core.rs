@@ -738,6 +738,7 @@ pub(super) fn is_write_opcode(op: i32) -> bool {
                 | OpCode::Check
                 | OpCode::Multi
                 | OpCode::Reconfig
+                | OpCode::DeleteContainer
         )
     )
 }

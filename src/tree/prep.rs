@@ -307,6 +307,10 @@ impl Prep {
                 (OpCode::Reconfig.code(), Err(ErrorCode::ReconfigDisabled))
             }
             Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
+            // See Request::DeleteContainer: never a valid path.
+            Request::DeleteContainer => {
+                (OpCode::DeleteContainer.code(), Err(ErrorCode::BadArguments))
+            }
             other => panic!("prep called for a non-write request: {other:?}"),
         };
         let (mut txn, failure) = ctx.finish(op, res);
@@ -662,7 +666,7 @@ impl Prep {
             let res = match op {
                 MultiOp::Create(_, r) => self.create(tree, ctx, opcode, r, -1),
                 MultiOp::CreateTtl(r) => self.create_ttl(tree, ctx, r),
-                MultiOp::Delete(_, r) => self.delete(tree, ctx, &r.path, r.version),
+                MultiOp::Delete(r) => self.delete(tree, ctx, &r.path, r.version),
                 MultiOp::SetData(r) => self.set_data(tree, ctx, &r.path, &r.data, r.version),
                 MultiOp::Check(r) => self.check(tree, ctx, &r.path, r.version),
                 MultiOp::GetChildren(_) | MultiOp::GetData(_) => unreachable!("rejected above"),

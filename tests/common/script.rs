@@ -223,6 +223,10 @@ pub fn run(server: &TestServer, sessions: usize, steps: &[Step]) -> Vec<String> 
                 conns[who] = None;
                 format!("#{n} s{who} {what} -> connection closed")
             }
+            Some((h, _)) if !ops[who].contains_key(&h.xid) => format!(
+                "#{n} s{who} {what} -> reply with an xid never sent: {} zxid={:#x} err={}",
+                h.xid, h.zxid, h.err
+            ),
             Some((h, mut body)) => {
                 let op = ops[who][&h.xid];
                 if op == OpCode::CloseSession.code() {

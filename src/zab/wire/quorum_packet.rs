@@ -86,9 +86,10 @@ impl RawPacket {
     }
 
     /// Decodes exactly one record (the bytes [`scan`](Self::scan)
-    /// measured). The lengths were checked by the scan, so what can still
-    /// fail is an authinfo string that is not UTF-8: the record's bytes
-    /// are known, so that is a [`MessageError`], not a stream error.
+    /// measured). The lengths were checked by the scan, so nothing should
+    /// fail here (strings that are not UTF-8 decode with replacement
+    /// characters, as in Java); should it, the record's bytes are known, so
+    /// that is a [`MessageError`], not a stream error.
     pub fn decode(mut src: Bytes) -> Result<RawPacket, MessageError> {
         let malformed = |e: crate::proto::jute::DecodeError| MessageError::Malformed {
             what: "QuorumPacket",
