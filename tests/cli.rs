@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::run_with_timeout;
+use common::{run_with_timeout, ServerKind};
 
 fn ferrozk(args: &[&str]) -> common::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
@@ -48,19 +48,94 @@ fn a_missing_config_file_exits_2() {
     );
 }
 
-#[test]
-fn an_ensemble_member_without_myid_exits_naming_the_file() {
+/// Starts `kind` on the zoo.cfg `text` (`{dir}` is replaced by a fresh
+/// directory) and returns how it exited; a server that accepts the file
+/// runs until the deadline, which the caller's assertions then show.
+fn start_refused(kind: ServerKind, text: &str) -> common::Output {
     let dir = tempfile::tempdir().unwrap();
+    let text = text.replace("{dir}", &dir.path().display().to_string());
     let cfg = dir.path().join("zoo.cfg");
-    let text = format!(
-        "tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir={}\nclientPort=2181\n\
-         server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n",
-        dir.path().display()
-    );
     std::fs::write(&cfg, text).unwrap();
-    let out = ferrozk(&["--config", cfg.to_str().unwrap()]);
-    assert_eq!(out.code(), Some(1), "{}", out.describe());
-    assert!(out.stderr.contains("myid"), "{}", out.describe());
+    let mut cmd = match kind {
+        ServerKind::Ferrozk => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
+            c.arg("--config").arg(&cfg);
+            c
+        }
+        ServerKind::Apache => {
+            let mut c = Command::new("java");
+            c.arg("-Xmx256m")
+                .arg("-cp")
+                .arg(format!("{}:{}", common::ZK_JAR, common::SLF4J_SIMPLE_JAR))
+                .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+                .arg(&cfg);
+            c
+        }
+    };
+    cmd.current_dir(dir.path());
+    run_with_timeout(&mut cmd, Duration::from_secs(30))
+}
+
+/// Configuration refusals exit with status 2 and name the key, on both
+/// servers (QuorumPeerMain's "Invalid config, exiting abnormally").
+#[test]
+fn config_refusals_exit_2_naming_the_problem_on_both_servers() {
+    let port = common::free_port();
+    let ensemble = format!(
+        "tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir={{dir}}\nclientPort={port}\n\
+         admin.enableServer=false\n\
+         server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n"
+    );
+    let cases = [
+        (
+            "no dataDir",
+            format!("tickTime=2000\nclientPort={port}\nadmin.enableServer=false\n"),
+            "dataDir is not set",
+        ),
+        ("no myid file", ensemble.clone(), "myid file is missing"),
+    ];
+    for kind in common::kinds_under_test() {
+        for (what, text, message) in &cases {
+            let out = start_refused(kind, text);
+            assert_eq!(
+                out.code(),
+                Some(2),
+                "{what} on {kind:?}: {}",
+                out.describe()
+            );
+            let said = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                said.contains(message),
+                "{what} on {kind:?}: {}",
+                out.describe()
+            );
+        }
+    }
+}
+
+/// A myid file that does not hold a number: refused with status 2 on
+/// both, with the words ZooKeeper uses.
+#[test]
+fn a_myid_that_is_not_a_number_exits_2_on_both_servers() {
+    let port = common::free_port();
+    for kind in common::kinds_under_test() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("myid"), "abc\n").unwrap();
+        let text = format!(
+            "tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir={}\nclientPort={port}\n\
+             admin.enableServer=false\n\
+             server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\n",
+            dir.path().display()
+        );
+        let out = start_refused(kind, &text);
+        assert_eq!(out.code(), Some(2), "{kind:?}: {}", out.describe());
+        let said = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            said.contains("serverid abc is not a number"),
+            "{kind:?}: {}",
+            out.describe()
+        );
+    }
 }
 
 #[test]

@@ -75,7 +75,11 @@ impl CliError {
     /// The process exit status for this failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Usage(_) | CliError::Config(_) => ExitCode::from(2),
+            // Options errors are the configuration's too (a missing or
+            // bad myid file): ZooKeeper exits 2 for them as for the file.
+            CliError::Usage(_)
+            | CliError::Config(_)
+            | CliError::Serve(serve::ServeError::Options(_)) => ExitCode::from(2),
             CliError::Serve(_) | CliError::Tool(_) => ExitCode::from(1),
         }
     }
@@ -175,7 +179,12 @@ mod tests {
     fn config_errors_exit_2_and_server_errors_exit_1() {
         let config = CliError::Config(ConfigError::missing("clientPort", "x"));
         assert_eq!(config.exit_code(), ExitCode::from(2));
-        let serve = CliError::Serve(serve::ServeError::Options("myid: missing".into()));
+        let myid = CliError::Serve(serve::ServeError::Options("myid: missing".into()));
+        assert_eq!(myid.exit_code(), ExitCode::from(2));
+        let serve = CliError::Serve(serve::ServeError::DataDir {
+            path: "/d".into(),
+            source: std::io::Error::other("read-only"),
+        });
         assert_eq!(serve.exit_code(), ExitCode::from(1));
     }
 }

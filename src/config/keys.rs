@@ -90,6 +90,7 @@ pub struct Builder {
     config: Config,
     client_port: Option<u16>,
     client_port_address: Option<String>,
+    data_dir_set: bool,
 }
 
 impl Builder {
@@ -104,7 +105,10 @@ impl Builder {
         };
         match name {
             "tickTime" => c.tick_time_ms = number(key, value)?,
-            "dataDir" => c.data_dir = path(key, value)?,
+            "dataDir" => {
+                c.data_dir = path(key, value)?;
+                self.data_dir_set = true;
+            }
             "dataLogDir" => c.data_log_dir = Some(path(key, value)?),
             "clientPort" => self.client_port = Some(port(key, value)?),
             "clientPortAddress" => self.client_port_address = Some(host(key, value)?),
@@ -191,7 +195,16 @@ impl Builder {
             mut config,
             client_port,
             client_port_address,
+            data_dir_set,
         } = self;
+        // QuorumPeerConfig refuses a file without dataDir; only running with
+        // no file at all uses ferrozk's ./data.
+        if !data_dir_set {
+            return Err(ConfigError::missing(
+                "dataDir",
+                "every configuration file must say where the data lives",
+            ));
+        }
         match (client_port, client_port_address) {
             (Some(port), address) => {
                 config.client_port = Some(port);

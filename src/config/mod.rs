@@ -10,10 +10,13 @@
 //!
 //! Compatibility rule: every file Apache ZooKeeper 3.8 accepts means the same
 //! here (same defaults, same derived values, e.g. clientPort without
-//! clientPortAddress binds all interfaces). Files ZooKeeper rejects only for
-//! a *missing* key (dataDir, clientPort in standalone mode) are accepted with
-//! ferrozk's defaults instead. Keys ZooKeeper reads as `zookeeper.*` system
-//! properties may be written with or without that prefix.
+//! clientPortAddress binds all interfaces), and every file it refuses is
+//! refused (a file without dataDir too: "dataDir is not set"). Running with
+//! no file at all uses ferrozk's defaults (127.0.0.1:2181, ./data); a file
+//! without clientPort in standalone mode serves on 127.0.0.1:2181 (ZooKeeper
+//! starts with no client port at all). Keys ZooKeeper reads as
+//! `zookeeper.*` system properties may be written with or without that
+//! prefix.
 
 mod error;
 mod four_letter;

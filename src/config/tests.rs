@@ -4,12 +4,22 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
+/// A file must name its dataDir; the tests that are about other keys get
+/// ferrozk's default one added.
+fn with_data_dir(text: &str) -> String {
+    if text.contains("dataDir") {
+        text.to_string()
+    } else {
+        format!("dataDir=./data\n{text}")
+    }
+}
+
 fn cfg(text: &str) -> Config {
-    Config::from_properties_str(text).unwrap_or_else(|e| panic!("{e}"))
+    Config::from_properties_str(&with_data_dir(text)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn err(text: &str) -> ConfigError {
-    Config::from_properties_str(text).expect_err("config should be rejected")
+    Config::from_properties_str(&with_data_dir(text)).expect_err("config should be rejected")
 }
 
 /// Assert an error message mentions every one of `words`.
@@ -38,8 +48,18 @@ fn default_is_standalone_on_localhost() {
 }
 
 #[test]
-fn empty_file_gives_defaults() {
-    assert_eq!(cfg(""), Config::default());
+fn a_file_with_only_data_dir_gives_defaults() {
+    assert_eq!(cfg("dataDir=./data"), Config::default());
+}
+
+#[test]
+fn a_file_without_data_dir_is_refused_as_zookeeper_does() {
+    for text in ["", "tickTime=2000\nclientPort=2181\n"] {
+        let e = Config::from_properties_str(text).expect_err("refused");
+        assert_names(&e, &["dataDir is not set"]);
+        let e = Config::from_toml_str(text.replace('=', " = ").as_str()).expect_err("refused");
+        assert_names(&e, &["dataDir is not set"]);
+    }
 }
 
 #[test]
@@ -264,7 +284,10 @@ fn bad_values_name_key_value_and_expectation() {
 
 #[test]
 fn properties_syntax_error_names_line() {
-    assert_names(&err("a=1\nb=\\uzzzz"), &["line 2"]);
+    assert_names(
+        &Config::from_properties_str("a=1\nb=\\uzzzz").unwrap_err(),
+        &["line 2"],
+    );
 }
 
 #[test]
@@ -401,10 +424,10 @@ fn toml_bad_value_names_key() {
 fn load_picks_format_by_extension() {
     let dir = tempfile::tempdir().unwrap();
     let cfg_path = dir.path().join("zoo.cfg");
-    std::fs::write(&cfg_path, "tickTime=100\n").unwrap();
+    std::fs::write(&cfg_path, "tickTime=100\ndataDir=/d\n").unwrap();
     assert_eq!(Config::load(&cfg_path).unwrap().tick_time_ms, 100);
     let toml_path = dir.path().join("ferrozk.toml");
-    std::fs::write(&toml_path, "tickTime = 200\n").unwrap();
+    std::fs::write(&toml_path, "tickTime = 200\ndataDir = \"/d\"\n").unwrap();
     assert_eq!(Config::load(&toml_path).unwrap().tick_time_ms, 200);
 }
 
