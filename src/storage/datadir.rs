@@ -8,10 +8,10 @@
 //!
 //! `<zxid>` is lowercase hex without padding (Java's `Long.toHexString`):
 //! for a snapshot the last zxid applied when it started, for a log the zxid
-//! of its first entry. A name's zxid is parsed like `Util.getZxidFromName`:
-//! split at '.', the first part must be the prefix, the second is hex; so
-//! `snapshot.1a.tmp` also counts as a snapshot of 0x1a. dataDir and
-//! dataLogDir are usually the same directory.
+//! of its first entry. Only names of exactly that form count (see
+//! [`zxid_from_name`] for why that is stricter than ZooKeeper); a
+//! `snapshot.<zxid>.tmp` being written, or an operator's `log.1.bak`, is
+//! ignored. dataDir and dataLogDir are usually the same directory.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,29 +41,32 @@ pub fn snapshot_name(zxid: i64) -> String {
     format!("{SNAPSHOT_PREFIX}.{:x}", zxid)
 }
 
-/// The zxid in a file name with `prefix`, or `None` (Util.getZxidFromName
-/// returns -1 there). Java parses a signed long, so `8000000000000000` is
-/// not a valid zxid, but `-1` is.
+/// The zxid of a file named exactly as ZooKeeper names one with `prefix`:
+/// `<prefix>.<zxid as Long.toHexString>` (lowercase hex, no padding, the
+/// two's complement for a negative zxid), and for snapshots optionally a
+/// `.gz` or `.snappy` suffix (SnapStream's compressed names). Any other
+/// name is `None`.
+///
+/// Stricter than Java's `Util.getZxidFromName`, which reads `log.1.bak` as a
+/// log of zxid 1: Apache ZooKeeper then replays an operator's stray copy
+/// next to the real log (with digest-mismatch errors), and the real log's
+/// torn tail is no longer at the end of the newest file. Here such files
+/// take no part in recovery, purge or truncation; [`list`] warns about them.
 pub fn zxid_from_name(name: &str, prefix: &str) -> Option<i64> {
-    let mut parts = name.split('.');
-    if parts.next()? != prefix {
-        return None;
-    }
-    let hex = parts.next()?;
-    let (neg, digits) = match hex.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, hex.strip_prefix('+').unwrap_or(hex)),
+    let rest = name.strip_prefix(prefix)?.strip_prefix('.')?;
+    let hex = match rest.split_once('.') {
+        None => rest,
+        Some((hex, "gz" | "snappy")) if prefix == SNAPSHOT_PREFIX => hex,
+        Some(_) => return None,
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(digits, 16).ok()?;
-    i64::try_from(if neg { -magnitude } else { magnitude }).ok()
+    let value = u64::from_str_radix(hex, 16).ok()?;
+    (format!("{value:x}") == hex).then_some(value as i64)
 }
 
-/// Files in `dir` (a version-2 directory) named `<prefix>.<zxid>...`,
-/// sorted by zxid ascending (Util.sortDataDir). A missing directory has
-/// none.
+/// Files in `dir` (a version-2 directory) that ZooKeeper named with
+/// `prefix` (see [`zxid_from_name`]), sorted by zxid ascending
+/// (Util.sortDataDir). Other files starting with `<prefix>.` are left alone
+/// with a warning. A missing directory has none.
 pub fn list(dir: &Path, prefix: &str) -> Result<Vec<(i64, PathBuf)>, StorageError> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -73,15 +76,23 @@ pub fn list(dir: &Path, prefix: &str) -> Result<Vec<(i64, PathBuf)>, StorageErro
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(StorageError::io("list", dir))?;
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if let Some(zxid) = zxid_from_name(name, prefix) {
-            if entry.path().is_file() {
-                out.push((zxid, entry.path()));
+        let name = name.to_string_lossy();
+        match zxid_from_name(&name, prefix) {
+            Some(zxid) => out.push((zxid, path)),
+            None if name.starts_with(prefix) && name[prefix.len()..].starts_with('.') => {
+                tracing::warn!(
+                    file = %path.display(),
+                    "not a name ZooKeeper gives its {prefix} files; ignored"
+                );
             }
+            None => {}
         }
     }
-    // Stable by name within one zxid so `snapshot.5` precedes `snapshot.5.tmp`.
     out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     Ok(out)
 }
@@ -162,10 +173,51 @@ mod tests {
         assert_eq!(log_name(0x1_0000_00ab), "log.1000000ab");
         assert_eq!(snapshot_name(0), "snapshot.0");
         assert_eq!(zxid_from_name("log.1000000ab", "log"), Some(0x1_0000_00ab));
-        assert_eq!(zxid_from_name("snapshot.1A.tmp", "snapshot"), Some(0x1a));
         assert_eq!(zxid_from_name("snapshot.zz", "snapshot"), None);
         assert_eq!(zxid_from_name("logx.1", "log"), None);
         assert_eq!(zxid_from_name("log", "log"), None);
+        assert_eq!(zxid_from_name(&log_name(-1), "log"), Some(-1));
+    }
+
+    #[test]
+    fn only_names_zookeeper_writes_count() {
+        for stray in [
+            "log.1.bak",
+            "log.01",
+            "log.1A",
+            "log.+1",
+            "log.-1",
+            "log.",
+            "log.1.gz",
+            "snapshot.1a.tmp",
+            "snapshot.5.old",
+        ] {
+            let prefix = stray.split('.').next().unwrap();
+            assert_eq!(zxid_from_name(stray, prefix), None, "{stray}");
+        }
+        assert_eq!(zxid_from_name("snapshot.5.gz", "snapshot"), Some(5));
+        assert_eq!(zxid_from_name("snapshot.5.snappy", "snapshot"), Some(5));
+    }
+
+    #[test]
+    fn list_ignores_stray_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "log.1",
+            "log.1.bak",
+            "log.a",
+            "log.0a",
+            "logs",
+            "currentEpoch",
+        ] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let names: Vec<String> = list(dir.path(), LOG_PREFIX)
+            .unwrap()
+            .into_iter()
+            .map(|(_, p)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["log.1", "log.a"]);
     }
 
     #[test]
