@@ -249,3 +249,97 @@ fn stray_files_in_version_2_are_ignored() {
         assert!(vdir.join(&stray).exists(), "{kind:?}");
     }
 }
+
+/// A log entry whose checksum is right but whose transaction no prep could
+/// have written (a create of a path without '/', a delete of the root): as
+/// from a damaged disk or a forged file. Neither server serves from such a
+/// log: ferrozk refuses to start naming the file and the path, and never
+/// panics. Apache ZooKeeper 3.8 fails to start on the create
+/// (DataTree.createNode throws on the path) but applies the delete and
+/// serves a tree whose root is gone.
+#[test]
+fn a_checksum_valid_entry_with_an_invalid_path_refuses_to_start() {
+    use bytes::{Bytes, BytesMut};
+    use ferrozk::proto::records::txn::{CreateTxn, DeleteTxn, TxnHeader};
+    use ferrozk::proto::OpCode;
+    use ferrozk::tree::txn::{Txn, TxnBody};
+
+    let crafted = |zxid: i64, body: TxnBody, op: OpCode| Txn {
+        hdr: TxnHeader {
+            client_id: 0,
+            cxid: 0,
+            zxid,
+            time: 0,
+            r#type: op.code(),
+        },
+        body,
+        digest: None,
+    };
+    for kind in common::kinds_under_test() {
+        for (what, body, op, path) in [
+            (
+                "create without a slash",
+                TxnBody::Create(CreateTxn {
+                    path: "abc".into(),
+                    data: Some(Bytes::from_static(b"x")),
+                    acl: ferrozk::tree::acl::open_acl_unsafe(),
+                    ephemeral: false,
+                    parent_c_version: -1,
+                }),
+                OpCode::Create,
+                "abc",
+            ),
+            (
+                "delete of the root",
+                TxnBody::Delete(DeleteTxn { path: "/".into() }),
+                OpCode::Delete,
+                "\"/\"",
+            ),
+        ] {
+            let root = tempfile::tempdir().unwrap();
+            let rt = common::runtime();
+            write_nodes_on(kind, &rt, root.path(), 3);
+            let log = newest_log(root.path());
+            let (_, end) = *entries(&log).last().unwrap();
+            let mut framed = BytesMut::new();
+            // The next zxid after the three creates and the session.
+            let last_zxid = 4;
+            ferrozk::storage::entry::frame(&crafted(last_zxid + 1, body, op), &mut framed);
+            let mut bytes = std::fs::read(&log).unwrap();
+            bytes.truncate(end);
+            bytes.extend_from_slice(&framed);
+            bytes.resize(bytes.len() + 1024, 0);
+            std::fs::write(&log, &bytes).unwrap();
+
+            match kind {
+                ServerKind::Ferrozk => {
+                    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
+                    cmd.arg("--config").arg(root.path().join("zoo.cfg"));
+                    let out = run_with_timeout(&mut cmd, Duration::from_secs(30));
+                    assert!(!out.success(), "{what}: {}", out.describe());
+                    let name = log.file_name().unwrap().to_str().unwrap();
+                    let said = &out.stderr;
+                    assert!(said.contains(name), "{what}: {}", out.describe());
+                    assert!(said.contains(path), "{what}: {}", out.describe());
+                    assert!(!said.contains("panicked"), "{what}: {}", out.describe());
+                }
+                ServerKind::Apache if op == OpCode::Create => {
+                    let started = std::panic::catch_unwind(|| {
+                        TestServer::start_in(kind, &[], root.path()).log_tail()
+                    });
+                    assert!(started.is_err(), "{what}: Apache served:\n{started:?}");
+                }
+                ServerKind::Apache => {
+                    // Apache applies the delete of "/" and serves a tree
+                    // without its root (documented in differences.md).
+                    let server = TestServer::start_in(kind, &[], root.path());
+                    rt.block_on(async {
+                        let c = common::connect_client(&server.addr()).await;
+                        assert!(c.exists("/", false).await.unwrap().is_none(), "{what}");
+                        assert!(c.exists("/t0", false).await.unwrap().is_some(), "{what}");
+                    });
+                }
+            }
+        }
+    }
+}

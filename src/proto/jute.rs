@@ -30,6 +30,11 @@ pub enum DecodeError {
     /// A type tag (e.g. a transaction type) that no record is defined for.
     #[error("unknown record type {0}")]
     UnknownType(i32),
+    /// A record decoded, but a path in it breaks ZooKeeper's path rules
+    /// (or names the root where a node is created or deleted): no write
+    /// ZooKeeper prepares carries one, so the record is damaged or forged.
+    #[error("{0}")]
+    InvalidPath(#[from] super::path::InvalidPath),
 }
 
 /// A value with a Jute encoding.

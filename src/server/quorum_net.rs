@@ -474,6 +474,13 @@ async fn run_link(
         match r.next().await {
             Some(Ok(Err(e))) => tracing::warn!("quorum link {link:?}: skipped a packet: {e}"),
             Some(Ok(Ok(packet))) => {
+                if let Err(e) = check_txn(&packet) {
+                    // The leader's history cannot be followed past this
+                    // entry: drop the link; the follower looks for a leader
+                    // again and resynchronises.
+                    tracing::warn!("quorum link {link:?}: {e}; closing it");
+                    break;
+                }
                 if core
                     .send(CoreMsg::Quorum(NetEvent::Packet { link, packet }))
                     .await
@@ -492,4 +499,73 @@ async fn run_link(
     writer.abort();
     let _ = cmd.send(Cmd::LinkDown { link });
     let _ = core.send(CoreMsg::Quorum(NetEvent::Closed { link })).await;
+}
+
+/// A PROPOSAL or INFORM whose transaction cannot be applied (undecodable,
+/// or with a path no prep could have written) is refused here, on the
+/// link's own task, before the core logs or applies it.
+fn check_txn(packet: &Packet) -> Result<(), String> {
+    match packet {
+        Packet::Proposal { zxid, txn } | Packet::Inform { zxid, txn } => {
+            crate::storage::entry::unmarshal(txn.clone())
+                .map(drop)
+                .map_err(|e| format!("transaction {zxid} from the leader is invalid: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::records::txn::{CreateTxn, TxnHeader};
+    use crate::tree::txn::{Txn, TxnBody};
+    use crate::zab::Zxid;
+
+    fn txn_bytes(path: &str) -> Bytes {
+        let txn = Txn {
+            hdr: TxnHeader {
+                client_id: 1,
+                cxid: 1,
+                zxid: 0x1_0000_0001,
+                time: 0,
+                r#type: crate::proto::OpCode::Create.code(),
+            },
+            body: TxnBody::Create(CreateTxn {
+                path: path.into(),
+                data: None,
+                acl: crate::tree::acl::open_acl_unsafe(),
+                ephemeral: false,
+                parent_c_version: -1,
+            }),
+            digest: None,
+        };
+        let mut out = bytes::BytesMut::new();
+        crate::storage::entry::marshal(&txn, &mut out);
+        out.freeze()
+    }
+
+    #[test]
+    fn proposals_and_informs_with_invalid_transactions_are_refused() {
+        let zxid = Zxid(0x1_0000_0001);
+        for txn in [
+            txn_bytes("abc"),
+            txn_bytes("/"),
+            Bytes::from_static(b"\0\0"),
+        ] {
+            let p = Packet::Proposal {
+                zxid,
+                txn: txn.clone(),
+            };
+            assert!(check_txn(&p).is_err(), "{p:?}");
+            let i = Packet::Inform { zxid, txn };
+            assert!(check_txn(&i).is_err(), "{i:?}");
+        }
+        let good = Packet::Proposal {
+            zxid,
+            txn: txn_bytes("/a"),
+        };
+        assert_eq!(check_txn(&good), Ok(()));
+        assert_eq!(check_txn(&Packet::Commit { zxid }), Ok(()));
+    }
 }

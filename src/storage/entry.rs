@@ -97,13 +97,15 @@ fn decode_body(op: i32, src: &mut Bytes) -> Result<TxnBody, DecodeError> {
 
 /// CreateTxnV0: path, data, acl, ephemeral (no parentCVersion).
 fn decode_create_v0(src: &mut Bytes) -> Result<TxnBody, DecodeError> {
-    Ok(TxnBody::Create(CreateTxn {
+    let body = TxnBody::Create(CreateTxn {
         path: String::decode(src)?,
         data: Option::<Bytes>::decode(src)?,
         acl: Vec::decode(src)?,
         ephemeral: bool::decode(src)?,
         parent_c_version: -1,
-    }))
+    });
+    body.check_paths()?;
+    Ok(body)
 }
 
 #[cfg(test)]

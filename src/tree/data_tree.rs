@@ -638,7 +638,8 @@ impl DataTree {
 /// and pzxid moves with it.
 fn advance_cversion(stat: &mut StatPersisted, cversion: i32, zxid: i64) {
     let cversion = if cversion == -1 {
-        stat.cversion + 1
+        // Java's int arithmetic wraps; so does a replayed txn's here.
+        stat.cversion.wrapping_add(1)
     } else {
         cversion
     };

@@ -9,6 +9,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::proto::jute::{DecodeError, Jute};
+use crate::proto::path::{self, InvalidPath};
 use crate::proto::records::txn::*;
 use crate::proto::OpCode;
 
@@ -86,8 +87,44 @@ impl TxnBody {
         out.freeze()
     }
 
-    /// Decodes the body of a transaction whose header type is `op`.
+    /// Decodes the body of a transaction whose header type is `op`, and
+    /// checks its paths (see [`TxnBody::check_paths`]): a transaction comes
+    /// from a leader's PROPOSAL or from a log file, and is input like any
+    /// request, so `apply` can rely on well-formed paths.
     pub fn decode(op: i32, src: &mut Bytes) -> Result<TxnBody, DecodeError> {
+        let body = Self::decode_unchecked(op, src)?;
+        body.check_paths()?;
+        Ok(body)
+    }
+
+    /// Checks that every path is one ZooKeeper's prep could have written:
+    /// valid by its path rules, and for a create or delete not the root.
+    /// (The sub-transactions of a multi were checked as they were decoded.)
+    pub fn check_paths(&self) -> Result<(), InvalidPath> {
+        fn node(p: &str) -> Result<(), InvalidPath> {
+            path::validate(p, false)?;
+            if p == "/" {
+                return Err(InvalidPath {
+                    path: p.to_string(),
+                    reason: "the root cannot be created or deleted",
+                });
+            }
+            Ok(())
+        }
+        match self {
+            TxnBody::Create(t) => node(&t.path),
+            TxnBody::CreateTtl(t) => node(&t.path),
+            TxnBody::CreateContainer(t) => node(&t.path),
+            TxnBody::Delete(t) => node(&t.path),
+            TxnBody::SetData(t) => path::validate(&t.path, false),
+            TxnBody::SetAcl(t) => path::validate(&t.path, false),
+            TxnBody::Check(t) => path::validate(&t.path, false),
+            TxnBody::CloseSession(t) => t.paths2_delete.iter().try_for_each(|p| node(p)),
+            TxnBody::CreateSession(_) | TxnBody::Error(_) | TxnBody::Multi(_) => Ok(()),
+        }
+    }
+
+    fn decode_unchecked(op: i32, src: &mut Bytes) -> Result<TxnBody, DecodeError> {
         Ok(match OpCode::from_i32(op) {
             Some(OpCode::Create | OpCode::Create2) => TxnBody::Create(CreateTxn::decode(src)?),
             Some(OpCode::CreateTtl) => TxnBody::CreateTtl(CreateTTLTxn::decode(src)?),
@@ -124,5 +161,94 @@ impl TxnBody {
             }
             _ => return Err(DecodeError::UnknownType(op)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::records::data::ACL;
+
+    fn create(path: &str) -> TxnBody {
+        TxnBody::Create(CreateTxn {
+            path: path.into(),
+            data: None,
+            acl: Vec::<ACL>::new(),
+            ephemeral: false,
+            parent_c_version: -1,
+        })
+    }
+
+    fn decode(op: OpCode, body: &TxnBody) -> Result<TxnBody, DecodeError> {
+        TxnBody::decode(op.code(), &mut body.to_bytes())
+    }
+
+    #[test]
+    fn well_formed_transactions_decode() {
+        for body in [
+            create("/a"),
+            create("/a/b0000000001"),
+            TxnBody::Delete(DeleteTxn { path: "/a".into() }),
+            TxnBody::SetData(SetDataTxn {
+                path: "/".into(),
+                data: None,
+                version: 1,
+            }),
+        ] {
+            let op = match body {
+                TxnBody::Create(_) => OpCode::Create,
+                TxnBody::Delete(_) => OpCode::Delete,
+                _ => OpCode::SetData,
+            };
+            assert_eq!(decode(op, &body).unwrap(), body);
+        }
+    }
+
+    #[test]
+    fn paths_no_prep_writes_are_refused_where_decoded() {
+        let cases = [
+            (OpCode::Create, create("abc")),
+            (OpCode::Create, create("/")),
+            (OpCode::Create, create("/a/")),
+            (OpCode::Create, create("/a//b")),
+            (OpCode::Create, create("")),
+            (
+                OpCode::Delete,
+                TxnBody::Delete(DeleteTxn { path: "/".into() }),
+            ),
+            (
+                OpCode::SetData,
+                TxnBody::SetData(SetDataTxn {
+                    path: "x".into(),
+                    data: None,
+                    version: 0,
+                }),
+            ),
+            (
+                OpCode::CloseSession,
+                TxnBody::CloseSession(CloseSessionTxn {
+                    paths2_delete: vec!["/e".into(), "e".into()],
+                }),
+            ),
+            (
+                OpCode::Multi,
+                TxnBody::Multi(vec![
+                    SubTxn {
+                        op: OpCode::Create.code(),
+                        body: create("/ok"),
+                    },
+                    SubTxn {
+                        op: OpCode::Create.code(),
+                        body: create("bad"),
+                    },
+                ]),
+            ),
+        ];
+        for (op, body) in cases {
+            assert!(
+                matches!(decode(op, &body), Err(DecodeError::InvalidPath(_))),
+                "{body:?}"
+            );
+        }
     }
 }
