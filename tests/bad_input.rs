@@ -215,3 +215,89 @@ fn a_client_that_never_reads_its_replies_does_not_stall_others() {
         );
     });
 }
+
+/// A client that holds a watch and stops reading while 100 000 watched
+/// nodes change: the events queue up for it. ferrozk bounds the bytes it
+/// queues per connection (`ferrozk.connection.maxQueuedBytes`, here 1 MiB)
+/// and closes the connection past that; its session survives and the
+/// server goes on serving others. Apache ZooKeeper 3.8 queues every event
+/// (its outgoing queue is unbounded) and keeps the connection: the stalled
+/// client gets all of them when it reads again (a documented difference).
+#[test]
+fn a_client_that_stops_reading_its_watch_events_is_cut_off_past_the_limit() {
+    const NODES: usize = 100_000;
+    const PER_MULTI: usize = 500;
+    let limit = (1u32 << 20).to_string();
+    for kind in kinds_under_test() {
+        let server = TestServer::start(kind, &[("ferrozk.connection.maxQueuedBytes", &limit)]);
+        let mut stalled = Raw::session(&server.addr());
+        stalled.send(
+            1,
+            &ferrozk::proto::Request::AddWatch(AddWatchRequest {
+                path: "/w".into(),
+                mode: 1,
+            }),
+        );
+        assert_eq!(stalled.reply().expect("addWatch answered").0.err, 0);
+        // Long names make each event ~240 bytes: ~24 MB in all, far more
+        // than the socket buffers on both ends hold.
+        let name = "n".repeat(200);
+        let rt = common::runtime();
+        rt.block_on(async {
+            let c = common::connect_client(&server.addr()).await;
+            let open = ferrozk::client::acls::open_unsafe();
+            c.create("/w", b"", &open, ferrozk::client::CreateMode::Persistent)
+                .await
+                .unwrap();
+            let batches = (0..NODES / PER_MULTI).map(|b| {
+                let ops: Vec<ferrozk::client::Op> = (0..PER_MULTI)
+                    .map(|i| {
+                        ferrozk::client::Op::create(
+                            &format!("/w/{name}{}", b * PER_MULTI + i),
+                            b"",
+                            open.clone(),
+                            ferrozk::client::CreateMode::Persistent,
+                        )
+                    })
+                    .collect();
+                let c = &c;
+                async move { c.multi(ops).await.expect("multi") }
+            });
+            futures_util::future::join_all(batches).await;
+            // Others are served meanwhile and after.
+            assert_eq!(
+                c.get_all_children_number("/w").await.unwrap(),
+                NODES as i32,
+                "{kind:?}"
+            );
+        });
+        // Now read what the stalled connection was sent.
+        let mut events = 0;
+        let closed = loop {
+            match stalled.frame_within(std::time::Duration::from_secs(5)) {
+                Ok(Some(_)) => events += 1,
+                Ok(None) => break true,
+                Err(()) => break false,
+            }
+        };
+        match kind {
+            ServerKind::Ferrozk => {
+                assert!(closed, "ferrozk closes the stalled connection");
+                assert!(events < NODES, "{events} events before the close");
+                assert!(
+                    server.log_tail().contains("not reading"),
+                    "{}",
+                    server.log_tail()
+                );
+            }
+            ServerKind::Apache => {
+                assert!(!closed, "Apache keeps the connection");
+                // NodeCreated /w, then one per child.
+                assert_eq!(events, NODES + 1, "Apache queued every event");
+            }
+        }
+        // The session itself survives on both.
+        let again = Raw::resume(&server.addr(), stalled.session_id, stalled.passwd.clone());
+        assert!(again.is_some(), "{kind:?}: the session survives");
+    }
+}

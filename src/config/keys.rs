@@ -51,6 +51,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "localSessionsUpgradingEnabled",
     "readonlymode.enabled",
     "syncEnabled",
+    "ferrozk.connection.maxQueuedBytes",
 ];
 
 /// Prefixes of key families `apply` understands.
@@ -149,6 +150,12 @@ impl Builder {
             }
             "znode.container.maxPerMinute" => c.container_max_per_minute = positive(key, value)?,
             "jute.maxbuffer" => c.jute_max_buffer = jute_max_buffer(key, value)?,
+            "ferrozk.connection.maxQueuedBytes" => {
+                c.max_queued_bytes = match number::<u64>(key, value)? {
+                    0 => return Err(ConfigError::invalid(key, value, "a positive byte count")),
+                    n => n,
+                }
+            }
             "superDigest" | "DigestAuthenticationProvider.superDigest" => {
                 c.super_digest = Some(super_digest(key, value)?)
             }

@@ -98,6 +98,11 @@ pub struct Config {
     pub container_max_per_minute: u32,
     /// `jute.maxbuffer`: largest packet in bytes. 0xfffff.
     pub jute_max_buffer: u32,
+    /// `ferrozk.connection.maxQueuedBytes` (ferrozk only): watch events
+    /// queued for one client connection and not yet written to its
+    /// socket; past it the connection is closed (a client that stopped
+    /// reading). 64 MiB.
+    pub max_queued_bytes: u64,
     /// `superDigest` / `DigestAuthenticationProvider.superDigest`:
     /// `user:base64(sha1(user:password))` of the super user. None.
     pub super_digest: Option<String>,
@@ -161,6 +166,7 @@ impl Default for Config {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             jute_max_buffer: 0xfffff,
+            max_queued_bytes: 64 * 1024 * 1024,
             super_digest: None,
             skip_acl: false,
             standalone_enabled: true,

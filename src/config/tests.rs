@@ -164,6 +164,15 @@ fn jute_maxbuffer_accepts_decimal_and_hex() {
     assert_eq!(cfg("jute.maxbuffer=4096").jute_max_buffer, 4096);
     assert_eq!(cfg("jute.maxbuffer=0x100000").jute_max_buffer, 0x100000);
     assert_names(&err("jute.maxbuffer=0"), &["jute.maxbuffer", "\"0\""]);
+    assert_eq!(Config::default().max_queued_bytes, 64 << 20);
+    assert_eq!(
+        cfg("ferrozk.connection.maxQueuedBytes=1048576").max_queued_bytes,
+        1 << 20
+    );
+    assert_names(
+        &err("ferrozk.connection.maxQueuedBytes=0"),
+        &["ferrozk.connection.maxQueuedBytes"],
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::core::{ConnId, CoreMsg, Out};
+use super::outbox::{outbox, OutboxRx};
 use crate::proto::connect::Connect;
 
 /// Reads exactly one length-prefixed frame into `buf`; `Ok(None)` on a clean
@@ -65,18 +66,22 @@ async fn read_frame(
 pub const MAX_IN_FLIGHT: usize = 1024;
 
 /// Drains the outbox into the socket until it is closed or says `Close`,
-/// returning request slots to the reader as replies are written.
+/// returning request slots to the reader as replies are written. An abort
+/// (the core found the outbox over its byte limit) ends it at once, even
+/// while a write is blocked on a client that does not read.
 async fn writer(
     mut sock: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Out>,
+    mut rx: OutboxRx<Out>,
     slots: Arc<Semaphore>,
 ) {
     let mut batch = BytesMut::new();
     'outer: while let Some(first) = rx.recv().await {
         let mut close = false;
         let mut replies = 0;
+        let mut bytes = 0;
         let mut next = Some(first);
-        while let Some(msg) = next.take() {
+        while let Some((msg, len)) = next.take() {
+            bytes += len;
             match msg {
                 Out::Frame(b) => batch.extend_from_slice(&b),
                 Out::Reply(b) => {
@@ -89,13 +94,17 @@ async fn writer(
                 }
             }
             if batch.len() < 256 * 1024 {
-                next = rx.try_recv().ok();
+                next = rx.try_recv();
             }
         }
-        if !batch.is_empty() && sock.write_all(&batch).await.is_err() {
-            break 'outer;
+        if !batch.is_empty() {
+            tokio::select! {
+                r = sock.write_all(&batch) => if r.is_err() { break 'outer },
+                _ = rx.aborted() => break 'outer,
+            }
         }
         batch.clear();
+        rx.written(bytes);
         slots.add_permits(replies);
         if close {
             break;
@@ -111,6 +120,7 @@ pub async fn serve(
     conn: ConnId,
     core: mpsc::Sender<CoreMsg>,
     max_buffer: usize,
+    max_queued_bytes: usize,
 ) {
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
@@ -156,7 +166,7 @@ pub async fn serve(
             return;
         }
     };
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = outbox(max_queued_bytes);
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut write_task = tokio::spawn(writer(wr, rx, slots.clone()));
     if core

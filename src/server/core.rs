@@ -15,6 +15,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::sync::{mpsc, oneshot};
 
+use super::outbox::{OutboxTx, Overflow};
 use super::pipeline::{Queued, Then, WriteKind};
 use super::stats::Stats;
 use super::ServerOptions;
@@ -65,7 +66,7 @@ pub enum CoreMsg {
         conn: ConnId,
         connect: Connect,
         peer: SocketAddr,
-        out: mpsc::UnboundedSender<Out>,
+        out: OutboxTx<Out>,
     },
     /// A request frame (header split off).
     Request {
@@ -92,7 +93,7 @@ pub(crate) struct Conn {
     pub(crate) auth: Vec<Id>,
     /// The same ids in the order they were added.
     pub(super) auth_inserted: Vec<Id>,
-    pub(crate) out: mpsc::UnboundedSender<Out>,
+    pub(crate) out: OutboxTx<Out>,
     pub(crate) peer: SocketAddr,
     pub(crate) received: u64,
     pub(crate) sent: u64,
@@ -419,6 +420,7 @@ impl Core {
     /// same), as ZooKeeper's ServerCnxn.process does since CVE-2024-23944.
     pub(super) fn deliver(&mut self, notes: &[Notification]) {
         let skip_acl = self.opts.skip_acl;
+        let mut overflowed = Vec::new();
         for n in notes {
             if let Some(c) = self.conns.get_mut(&n.watcher) {
                 if crate::tree::acl::check(&n.acl, perms::READ, &c.auth, skip_acl).is_err() {
@@ -441,8 +443,14 @@ impl Core {
                 let len = (out.len() - 4) as i32;
                 out[..4].copy_from_slice(&len.to_be_bytes());
                 c.sent += 1;
-                let _ = c.out.send(Out::Frame(out.freeze()));
+                let size = out.len();
+                if let Err(e) = c.out.push(Out::Frame(out.freeze()), size) {
+                    overflowed.push((n.watcher, e));
+                }
             }
+        }
+        for (conn, e) in overflowed {
+            self.overflowed(conn, e);
         }
     }
 
@@ -450,13 +458,30 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.sent += 1;
             self.stats.sent += 1;
-            let _ = c.out.send(Out::Reply(frame(&hdr, body)));
+            // Replies are bounded by the connection's in-flight slots.
+            c.out.push_uncounted(Out::Reply(frame(&hdr, body)));
         }
+    }
+
+    /// A connection whose client does not read what is queued for it: drop
+    /// it now, queue and all (the session lives on; the client reconnects
+    /// and re-registers its watches, which fire for what it missed).
+    fn overflowed(&mut self, conn: ConnId, e: Overflow) {
+        if let Some(c) = self.conns.get(&conn) {
+            tracing::warn!(
+                peer = %c.peer,
+                session = format_args!("0x{:x}", c.session),
+                "closing connection: {e} (the client is not reading)"
+            );
+            c.out.abort();
+            self.stats.overflow_closes += 1;
+        }
+        self.close_conn(conn);
     }
 
     pub(super) fn close_conn(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
-            let _ = c.out.send(Out::Close);
+            c.out.push_uncounted(Out::Close);
             if self.session_conn.get(&c.session) == Some(&conn) {
                 self.session_conn.remove(&c.session);
             }

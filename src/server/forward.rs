@@ -201,11 +201,10 @@ impl Core {
                 continue;
             };
             if !valid {
+                let refusal = super::lifecycle::refusal_frame(read_only);
                 let _ = c
                     .out
-                    .send(super::core::Out::Frame(super::lifecycle::refusal_frame(
-                        read_only,
-                    )));
+                    .push(super::core::Out::Frame(refusal.clone()), refusal.len());
                 self.close_conn(conn);
                 continue;
             }

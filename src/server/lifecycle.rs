@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use tokio::sync::mpsc;
 
 use super::core::{wall_ms, Conn, ConnId, Core, Out};
+use super::outbox::OutboxTx;
 use super::pipeline::Then;
 use crate::proto::connect::{self, Connect};
 use crate::proto::records::data::Id;
@@ -101,12 +101,12 @@ impl Core {
         conn: ConnId,
         c: Connect,
         peer: SocketAddr,
-        out: mpsc::UnboundedSender<Out>,
+        out: OutboxTx<Out>,
     ) {
         let req = &c.req;
         if !self.serving() {
             tracing::info!(%peer, "refusing session: no leader established");
-            let _ = out.send(Out::Close);
+            out.push_uncounted(Out::Close);
             return;
         }
         if req.last_zxid_seen > self.tree.last_zxid {
@@ -116,7 +116,7 @@ impl Core {
                 req.last_zxid_seen,
                 self.tree.last_zxid
             );
-            let _ = out.send(Out::Close);
+            out.push_uncounted(Out::Close);
             return;
         }
         let timeout = session::negotiate(
@@ -179,8 +179,9 @@ impl Core {
         if !(pw_ok && self.sessions.touch(SessionId(id), now)) {
             // Wrong password, unknown or expired: ZooKeeper answers with a
             // zero timeout and closes.
-            let _ = out.send(Out::Frame(refusal_frame(read_only)));
-            let _ = out.send(Out::Close);
+            let refusal = refusal_frame(read_only);
+            let _ = out.push(Out::Frame(refusal.clone()), refusal.len());
+            out.push_uncounted(Out::Close);
             return;
         }
         if let Some(r) = self.replica.as_mut() {
@@ -219,7 +220,10 @@ impl Core {
         };
         if let Some(c) = self.conns.get_mut(&conn) {
             c.sent += 1;
-            let _ = c.out.send(Out::Frame(handshake_frame(&rsp, read_only)));
+            let f = handshake_frame(&rsp, read_only);
+            let size = f.len();
+            // The first frame of a connection: an empty queue takes it.
+            let _ = c.out.push(Out::Frame(f), size);
         }
     }
 

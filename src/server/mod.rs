@@ -10,6 +10,7 @@ mod ensemble;
 mod forward;
 pub mod fourlw;
 mod lifecycle;
+pub mod outbox;
 pub mod persist;
 mod pipeline;
 pub mod quorum_net;
@@ -63,6 +64,8 @@ pub struct ServerOptions {
     pub container_max_per_minute: u32,
     /// jute.maxbuffer: largest accepted frame.
     pub max_buffer: usize,
+    /// Bytes queued for one client connection before it is closed.
+    pub max_queued_bytes: usize,
     /// The super user's digest (`user:base64hash`).
     pub super_digest: Option<String>,
     /// skipACL.
@@ -110,6 +113,7 @@ impl Default for ServerOptions {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             max_buffer: crate::proto::DEFAULT_MAX_BUFFER,
+            max_queued_bytes: 64 * 1024 * 1024,
             super_digest: None,
             skip_acl: false,
             reconfig_enabled: false,
@@ -162,6 +166,7 @@ impl ServerOptions {
             container_check_interval_ms: c.container_check_interval_ms,
             container_max_per_minute: c.container_max_per_minute,
             max_buffer: c.jute_max_buffer as usize,
+            max_queued_bytes: usize::try_from(c.max_queued_bytes).unwrap_or(usize::MAX),
             super_digest: c.super_digest.clone(),
             skip_acl: c.skip_acl,
             reconfig_enabled: c.reconfig_enabled,
@@ -256,6 +261,7 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
     })?;
     let (tx, rx) = mpsc::channel(CORE_QUEUE);
     let max_buffer = opts.max_buffer;
+    let max_queued_bytes = opts.max_queued_bytes;
     let max_cnxns = opts.max_client_cnxns;
     if opts.purge_interval_hours > 0 {
         spawn_purger(&opts);
@@ -310,7 +316,7 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
             next_conn += 1;
             let tx = tx.clone();
             tokio::spawn(async move {
-                conn::serve(stream, peer, conn, tx, max_buffer).await;
+                conn::serve(stream, peer, conn, tx, max_buffer, max_queued_bytes).await;
                 drop(guard);
             });
         }

@@ -27,8 +27,17 @@ use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::core::CoreMsg;
+use super::outbox::{outbox, OutboxTx};
 use crate::zab::wire;
 use crate::zab::{LinkId, Notification, Packet, Sid};
+
+/// Bytes queued for one quorum link and not yet written before the link is
+/// cut. A follower that stops reading would otherwise make the leader queue
+/// every proposal (Apache ZooKeeper's LearnerHandler queue is unbounded; it
+/// relies on syncLimit, which ferrozk enforces too, to drop the follower).
+/// One packet larger than this (a SNAP image) still goes into an empty
+/// queue.
+const LINK_MAX_QUEUED_BYTES: usize = 256 * 1024 * 1024;
 
 /// How long a connection attempt may take (`zookeeper.cnxTimeout`, 5 s).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -123,7 +132,7 @@ enum Cmd {
     },
     LinkUp {
         link: LinkId,
-        tx: mpsc::UnboundedSender<Option<Packet>>,
+        tx: OutboxTx<Option<Packet>>,
     },
     LinkDown {
         link: LinkId,
@@ -171,7 +180,7 @@ struct Net {
     election: HashMap<Sid, (u64, mpsc::UnboundedSender<Bytes>)>,
     waiting: HashMap<Sid, Bytes>,
     dialing: HashSet<Sid>,
-    links: HashMap<LinkId, mpsc::UnboundedSender<Option<Packet>>>,
+    links: HashMap<LinkId, OutboxTx<Option<Packet>>>,
     acceptor: Option<tokio::task::JoinHandle<()>>,
     ids: Arc<AtomicU64>,
 }
@@ -256,12 +265,20 @@ impl Net {
             Cmd::Connect { to } => self.connect_link(to),
             Cmd::Send { link, packet } => {
                 if let Some(tx) = self.links.get(&link) {
-                    let _ = tx.send(Some(packet));
+                    let size = wire_size(&packet);
+                    if let Err(e) = tx.push(Some(packet), size) {
+                        // The peer does not keep up: cut it off (the
+                        // reader's end reports the link closed; a follower
+                        // resynchronises when it comes back).
+                        tracing::warn!("quorum link {link:?}: {e}; closing it");
+                        tx.abort();
+                        self.links.remove(&link);
+                    }
                 }
             }
             Cmd::Close { link } => {
                 if let Some(tx) = self.links.remove(&link) {
-                    let _ = tx.send(None);
+                    tx.push_uncounted(None);
                 }
             }
             Cmd::LinkUp { link, tx } => {
@@ -445,7 +462,7 @@ async fn run_link(
     to: Option<Sid>,
 ) {
     let (rd, wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Option<Packet>>();
+    let (tx, mut rx) = outbox::<Option<Packet>>(LINK_MAX_QUEUED_BYTES);
     let _ = cmd.send(Cmd::LinkUp { link, tx });
     let opened = match to {
         Some(to) => NetEvent::Connected { to, link },
@@ -461,11 +478,15 @@ async fn run_link(
     };
     let writer = tokio::spawn(async move {
         let mut w = FramedWrite::new(wr, wire::QuorumCodec::new(role));
-        while let Some(Some(p)) = rx.recv().await {
-            if let Err(e) = w.send(p).await {
-                tracing::debug!("quorum link {link:?}: write failed: {e}");
-                break;
+        while let Some((Some(p), len)) = rx.recv().await {
+            tokio::select! {
+                r = w.send(p) => if let Err(e) = r {
+                    tracing::debug!("quorum link {link:?}: write failed: {e}");
+                    break;
+                },
+                _ = rx.aborted() => break,
             }
+            rx.written(len);
         }
         let _ = w.into_inner().shutdown().await;
     });
@@ -499,6 +520,27 @@ async fn run_link(
     writer.abort();
     let _ = cmd.send(Cmd::LinkDown { link });
     let _ = core.send(CoreMsg::Quorum(NetEvent::Closed { link })).await;
+}
+
+/// Roughly the bytes a packet takes on the wire (its payloads plus the
+/// record's fixed fields), for the link's queue bound.
+fn wire_size(p: &Packet) -> usize {
+    const FIXED: usize = 32;
+    FIXED
+        + match p {
+            Packet::Snap { image, .. } => image.len(),
+            Packet::NewLeader { config, .. } => config.len(),
+            Packet::Proposal { txn, .. } | Packet::Inform { txn, .. } => txn.len(),
+            Packet::Request { data, authinfo } => {
+                data.len()
+                    + authinfo
+                        .iter()
+                        .map(|a| 8 + a.scheme.len() + a.id.len())
+                        .sum::<usize>()
+            }
+            Packet::Ping { data, .. } | Packet::Revalidate { data } => data.len(),
+            _ => 0,
+        }
 }
 
 /// A PROPOSAL or INFORM whose transaction cannot be applied (undecodable,

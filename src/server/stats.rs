@@ -17,6 +17,9 @@ pub struct Stats {
     pub min_us: u64,
     /// Maximum latency, µs.
     pub max_us: u64,
+    /// Connections closed because their client stopped reading (the
+    /// outbox passed `ferrozk.connection.maxQueuedBytes`).
+    pub overflow_closes: u64,
 }
 
 impl Stats {
