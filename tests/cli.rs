@@ -56,22 +56,7 @@ fn start_refused(kind: ServerKind, text: &str) -> common::Output {
     let text = text.replace("{dir}", &dir.path().display().to_string());
     let cfg = dir.path().join("zoo.cfg");
     std::fs::write(&cfg, text).unwrap();
-    let mut cmd = match kind {
-        ServerKind::Ferrozk => {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
-            c.arg("--config").arg(&cfg);
-            c
-        }
-        ServerKind::Apache => {
-            let mut c = Command::new("java");
-            c.arg("-Xmx256m")
-                .arg("-cp")
-                .arg(format!("{}:{}", common::ZK_JAR, common::SLF4J_SIMPLE_JAR))
-                .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-                .arg(&cfg);
-            c
-        }
-    };
+    let mut cmd = common::server_command(kind, &cfg, &[]);
     cmd.current_dir(dir.path());
     run_with_timeout(&mut cmd, Duration::from_secs(30))
 }

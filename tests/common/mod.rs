@@ -148,10 +148,24 @@ pub fn spawn_server(kind: ServerKind, cfg: &[(String, String)], root: &Path) -> 
         .append(true)
         .open(&log)
         .unwrap();
-    let mut cmd = match kind {
+    let mut cmd = server_command(kind, &cfg_path, cfg);
+    cmd.current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file);
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {} server: {e}", kind.name()));
+    (child, log)
+}
+
+/// The command that runs `kind` on the zoo.cfg at `cfg_path`; `cfg` (the
+/// same settings) supplies the JVM properties Apache reads them from.
+pub fn server_command(kind: ServerKind, cfg_path: &Path, cfg: &[(String, String)]) -> Command {
+    match kind {
         ServerKind::Ferrozk => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_ferrozk"));
-            c.arg("--config").arg(&cfg_path);
+            c.arg("--config").arg(cfg_path);
             c
         }
         ServerKind::Apache => {
@@ -167,18 +181,10 @@ pub fn spawn_server(kind: ServerKind, cfg: &[(String, String)], root: &Path) -> 
                 .arg("-cp")
                 .arg(format!("{ZK_JAR}:{SLF4J_SIMPLE_JAR}"))
                 .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-                .arg(&cfg_path);
+                .arg(cfg_path);
             c
         }
-    };
-    cmd.current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file);
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {} server: {e}", kind.name()));
-    (child, log)
+    }
 }
 
 /// A running server, killed (and reaped) on drop.
