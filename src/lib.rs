@@ -3,7 +3,7 @@
 //! A map of the crate, in the order a request flows through it:
 //!
 //! - [`proto`]: bytes on the wire ⇄ typed requests and replies (Jute records
-//!   generated from `jute/*.jute` by `build.rs`, opcodes, error codes, the
+//!   generated from `jute/*.jute` by `crates/proto/build.rs`, opcodes, error codes, the
 //!   connect handshake, multi, path rules).
 //! - [`server`]: tokio. The listener, one task per connection (framing and
 //!   four-letter words), and the core task that owns the tree and the
@@ -23,12 +23,17 @@
 #![warn(missing_docs)]
 
 pub mod cli;
-pub mod client;
 pub mod config;
-pub mod proto;
-pub mod rng;
 pub mod server;
 pub mod session;
 pub mod storage;
 pub mod tree;
 pub mod zab;
+
+/// The async client (the `ferrozk-client` crate), re-exported.
+pub use ferrozk_client as client;
+/// The wire formats (the `ferrozk-proto` crate), re-exported: the server's
+/// own modules and its tests name them `crate::proto` / `ferrozk::proto`.
+pub use ferrozk_proto as proto;
+/// The deterministic generator the simulator shares with the load generator.
+pub use ferrozk_proto::rng;

@@ -5,7 +5,6 @@
 //! subcommand. To add a subcommand: a new file here with its `Args` struct
 //! and a `run` function, a variant in [`Command`], and an arm in [`run`].
 
-pub mod bench;
 pub mod check_config;
 pub mod datatools;
 pub mod serve;
@@ -17,6 +16,8 @@ use clap::{Parser, Subcommand};
 use thiserror::Error;
 
 use crate::config::{Config, ConfigError};
+/// `ferrozk bench`: the `ferrozk-bench` crate.
+pub use ferrozk_bench as bench;
 
 /// A ZooKeeper-compatible coordination server.
 #[derive(Debug, Parser)]
@@ -69,6 +70,9 @@ pub enum CliError {
     /// An offline tool found a problem: exit status 1.
     #[error("{0}")]
     Tool(String),
+    /// `ferrozk bench` failed: exit status 2 for bad flags, else 1.
+    #[error("bench: {0}")]
+    Bench(#[from] bench::BenchError),
 }
 
 impl CliError {
@@ -79,8 +83,9 @@ impl CliError {
             // bad myid file): ZooKeeper exits 2 for them as for the file.
             CliError::Usage(_)
             | CliError::Config(_)
-            | CliError::Serve(serve::ServeError::Options(_)) => ExitCode::from(2),
-            CliError::Serve(_) | CliError::Tool(_) => ExitCode::from(1),
+            | CliError::Serve(serve::ServeError::Options(_))
+            | CliError::Bench(bench::BenchError::Usage(_)) => ExitCode::from(2),
+            CliError::Serve(_) | CliError::Tool(_) | CliError::Bench(_) => ExitCode::from(1),
         }
     }
 }

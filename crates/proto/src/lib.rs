@@ -7,6 +7,11 @@
 //! `RequestHeader{xid, type}` + body. Server → client: `ReplyHeader{xid,
 //! zxid, err}` + body (no body when err != 0), and watch notifications as
 //! `ReplyHeader{xid=-1, zxid=-1, err=0}` + `WatcherEvent`.
+//!
+//! Also [`rng`], the small deterministic generator that the simulator and
+//! the load generator share: it lives here because every ferrozk crate
+//! depends on this one.
+#![warn(missing_docs)]
 
 pub mod connect;
 pub mod error;
@@ -17,6 +22,7 @@ pub mod path;
 pub mod records;
 pub mod request;
 pub mod response;
+pub mod rng;
 
 pub use error::ErrorCode;
 pub use jute::{DecodeError, Jute};

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::client::{acls, Client, CreateMode, Error, ErrorCode};
+use ferrozk_client::{acls, Client, CreateMode, Error, ErrorCode};
 
 /// Parents that sequential creates are spread over.
 pub const CREATE_PARENTS: usize = 64;
@@ -72,12 +72,12 @@ impl Keys {
 /// A per-worker random source (splitmix64): deterministic per seed, no
 /// shared state, no syscalls on the hot path.
 #[derive(Debug, Clone)]
-pub struct Rng(crate::rng::SplitMix64);
+pub struct Rng(ferrozk_proto::rng::SplitMix64);
 
 impl Rng {
     /// A generator for worker `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng(crate::rng::SplitMix64::new(
+        Rng(ferrozk_proto::rng::SplitMix64::new(
             seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03,
         ))
     }

@@ -17,7 +17,7 @@ use tokio::time::{timeout, Instant};
 use super::driver::Measured;
 use super::report::new_histogram;
 use super::workload::ensure_node;
-use crate::client::{Client, EventType};
+use ferrozk_client::{Client, EventType};
 
 /// A watcher reports when its notification arrived, then that it re-armed.
 enum Signal {

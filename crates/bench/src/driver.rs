@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use super::report::new_histogram;
 use super::workload::{Keys, Op, Rng};
-use crate::client::Client;
+use ferrozk_client::Client;
 
 /// How load is generated.
 #[derive(Debug, Clone)]

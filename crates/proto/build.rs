@@ -216,7 +216,7 @@ fn generate(mods: &[Module]) -> String {
             "    #[allow(unused_imports)]\n    use bytes::{{Bytes, BytesMut}};"
         )
         .unwrap();
-        writeln!(out, "    use crate::proto::jute::{{DecodeError, Jute}};\n").unwrap();
+        writeln!(out, "    use crate::jute::{{DecodeError, Jute}};\n").unwrap();
         for c in &m.classes {
             writeln!(out, "    /// Jute record `{}.{}`.", m.name, c.name).unwrap();
             writeln!(
@@ -260,8 +260,8 @@ fn generate(mods: &[Module]) -> String {
 }
 
 fn main() {
-    let dir = Path::new("jute");
-    println!("cargo:rerun-if-changed=jute");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../jute");
+    println!("cargo:rerun-if-changed={}", dir.display());
     let mut paths: Vec<_> = fs::read_dir(dir)
         .expect("jute/ directory")
         .map(|e| e.unwrap().path())

@@ -11,9 +11,9 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{timeout, Instant};
 
-use crate::proto::ops::OpCode;
-use crate::proto::path;
-use crate::proto::records::proto::ReplyHeader;
+use ferrozk_proto::ops::OpCode;
+use ferrozk_proto::path;
+use ferrozk_proto::records::proto::ReplyHeader;
 
 use super::conn::{self, Command, Reply};
 use super::error::Error;

@@ -28,9 +28,9 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::members::{four_letter, parse_mode, Ensemble, Mode, ELECTION_TIMEOUT};
-use crate::cli::bench::memory::{close_all, open_sessions};
-use crate::cli::bench::workload::ensure_node;
-use crate::client::Client;
+use crate::memory::{close_all, open_sessions};
+use crate::workload::ensure_node;
+use ferrozk_client::Client;
 
 /// Writer sessions, each with one write outstanding.
 pub const WRITERS: usize = 4;
@@ -138,7 +138,7 @@ pub async fn round(ens: &mut Ensemble, round: usize, steady: Duration) -> Result
     let followers = ens.connect_string_without(Some(leader));
     let err = |what: &str| {
         let what = format!("{label} fail-over round {round}: {what}");
-        move |e: crate::client::Error| format!("{what}: {e}")
+        move |e: ferrozk_client::Error| format!("{what}: {e}")
     };
     let clients = open_sessions(&followers, WRITERS, WRITERS, Duration::from_secs(30))
         .await

@@ -12,7 +12,7 @@ use super::memory;
 use super::report::BenchResult;
 use super::workload::{self, Keys, Op};
 use super::{RunArgs, Workload};
-use crate::client::{self, Client};
+use ferrozk_client::{self as client, Client};
 
 /// Why a run could not produce a result.
 #[derive(Debug, Error)]

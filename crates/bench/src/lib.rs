@@ -1,5 +1,5 @@
 //! `ferrozk bench`: a load generator that speaks the ZooKeeper client
-//! protocol (through [`crate::client`]) to any server, and `bench compare`,
+//! protocol (through [`ferrozk_client`]) to any server, and `bench compare`,
 //! which runs every workload on ferrozk and Apache ZooKeeper in alternation
 //! and writes docs/benchmarks.md.
 //!
@@ -9,6 +9,7 @@
 //! - [`run`]: one workload against one server → [`report::BenchResult`].
 //! - [`report`]: the result record (JSON) and its table; [`svg`] charts.
 //! - [`compare`]: servers, alternation, medians, the markdown page.
+#![warn(missing_docs)]
 
 pub mod compare;
 pub mod driver;
@@ -23,7 +24,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::CliError;
+/// Why `ferrozk bench` failed; the binary maps it to an exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Bad flags (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The run could not complete (exit status 1).
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// Flags of `ferrozk bench`.
 #[derive(Debug, Args)]
@@ -173,17 +183,17 @@ impl BenchCommand {
     }
 }
 
-/// Runs `ferrozk bench …`. Bad flags are usage errors (exit 2); a run that
-/// cannot complete prints why and exits 1.
-pub fn run(args: BenchArgs) -> Result<(), CliError> {
+/// Runs `ferrozk bench …`. Bad flags are usage errors; a run that cannot
+/// complete is a failure, with the reason.
+pub fn run(args: BenchArgs) -> Result<(), BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::Usage(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| BenchError::Failed(format!("cannot start the runtime: {e}")))?;
     let outcome = match args.command.split() {
         Ok((w, a)) => {
             if a.sessions == 0 || a.depth == 0 || a.rate.is_some_and(|r| r <= 0.0) {
-                return Err(CliError::Usage(
+                return Err(BenchError::Usage(
                     "--sessions, --depth and --rate must be positive".into(),
                 ));
             }
@@ -200,9 +210,5 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         }
         Err(c) => runtime.block_on(compare::run(*c)),
     };
-    if let Err(e) = outcome {
-        eprintln!("ferrozk bench: {e}");
-        std::process::exit(1);
-    }
-    Ok(())
+    outcome.map_err(BenchError::Failed)
 }

@@ -12,10 +12,10 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 
-use crate::proto::error::ErrorCode;
-use crate::proto::jute::Jute;
-use crate::proto::ops::OpCode;
-use crate::proto::records::proto::{SetWatches, SetWatches2};
+use ferrozk_proto::error::ErrorCode;
+use ferrozk_proto::jute::Jute;
+use ferrozk_proto::ops::OpCode;
+use ferrozk_proto::records::proto::{SetWatches, SetWatches2};
 
 use super::types::{AddWatchMode, EventType, WatcherType};
 

@@ -270,7 +270,7 @@ pub fn section(a: &CompareArgs, plan: &Plan, e: &EnsembleResults) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::bench::report::BenchResult;
+    use crate::report::BenchResult;
 
     fn round(server: &str, write_ms: Option<f64>) -> Round {
         Round {

@@ -1,11 +1,11 @@
 //! The client's error type: server error codes with the op and path they
 //! answered, and the connection-level failures.
 
-use crate::proto::error::ErrorCode;
-use crate::proto::jute::DecodeError;
-use crate::proto::multi::{MultiDecodeError, MultiResult};
-use crate::proto::ops::OpCode;
-use crate::proto::path::InvalidPath;
+use ferrozk_proto::error::ErrorCode;
+use ferrozk_proto::jute::DecodeError;
+use ferrozk_proto::multi::{MultiDecodeError, MultiResult};
+use ferrozk_proto::ops::OpCode;
+use ferrozk_proto::path::InvalidPath;
 
 use super::hosts::ConnectStringError;
 

@@ -29,11 +29,11 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, timeout, Instant};
 
-use crate::proto::connect::{decode_response, Connect};
-use crate::proto::error::ErrorCode;
-use crate::proto::jute::Jute;
-use crate::proto::ops::{OpCode, XID_AUTH, XID_NOTIFICATION, XID_PING};
-use crate::proto::records::proto::{ConnectRequest, ConnectResponse, ReplyHeader, WatcherEvent};
+use ferrozk_proto::connect::{decode_response, Connect};
+use ferrozk_proto::error::ErrorCode;
+use ferrozk_proto::jute::Jute;
+use ferrozk_proto::ops::{OpCode, XID_AUTH, XID_NOTIFICATION, XID_PING};
+use ferrozk_proto::records::proto::{ConnectRequest, ConnectResponse, ReplyHeader, WatcherEvent};
 
 use super::error::Error;
 use super::session::Shared;

@@ -5,7 +5,7 @@
 //! and the client's `/` is `/app`. Paths the server sends back (created
 //! names, notifications, multi results) are mapped the other way. Pure code.
 
-use crate::proto::path::{self, InvalidPath};
+use ferrozk_proto::path::{self, InvalidPath};
 
 /// The port ZooKeeper listens on when the connect string names none.
 pub const DEFAULT_PORT: u16 = 2181;

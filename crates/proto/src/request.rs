@@ -234,7 +234,7 @@ mod tests {
             let req = Request::Create(OpCode::Create2, CreateRequest {
                 path,
                 data: data.map(Bytes::from),
-                acl: vec![crate::proto::records::data::ACL { perms: 31, id: crate::proto::records::data::Id { scheme: "world".into(), id: "anyone".into() } }],
+                acl: vec![crate::records::data::ACL { perms: 31, id: crate::records::data::Id { scheme: "world".into(), id: "anyone".into() } }],
                 flags,
             });
             let mut out = BytesMut::new();

@@ -22,6 +22,7 @@
 //! There is no task per request: a call costs one frame buffer, one oneshot
 //! and a channel send; the writer writes whatever has queued up in one
 //! syscall, so many outstanding calls share round trips.
+#![warn(missing_docs)]
 
 pub mod api;
 mod conn;
@@ -39,6 +40,6 @@ pub use types::{
     acls, AddWatchMode, CreateMode, EventType, KeeperState, Op, WatchedEvent, WatcherType,
 };
 
-pub use crate::proto::multi::MultiResult;
-pub use crate::proto::records::data::{ClientInfo, Id, Stat, ACL};
-pub use crate::proto::ErrorCode;
+pub use ferrozk_proto::multi::MultiResult;
+pub use ferrozk_proto::records::data::{ClientInfo, Id, Stat, ACL};
+pub use ferrozk_proto::ErrorCode;

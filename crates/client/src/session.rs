@@ -23,9 +23,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::{sleep, timeout, Instant};
 
-use crate::proto::jute::Jute;
-use crate::proto::ops::{OpCode, XID_AUTH, XID_SET_WATCHES};
-use crate::proto::records::proto::{AuthPacket, ConnectRequest};
+use ferrozk_proto::jute::Jute;
+use ferrozk_proto::ops::{OpCode, XID_AUTH, XID_SET_WATCHES};
+use ferrozk_proto::records::proto::{AuthPacket, ConnectRequest};
 
 use super::conn::{
     frame_with_xid, handshake, read_loop, Command, ConnEnd, Handshake, Inflight, Writer,

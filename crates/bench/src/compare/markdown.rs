@@ -373,7 +373,7 @@ fn targets(speed: &[SpeedRow], memory: &[MemoryRow], ferrozk_durable: bool) -> S
 }
 
 /// Transactions per fsync under each write workload (median over runs).
-fn group_commit(runs: &[crate::cli::bench::report::BenchResult]) -> String {
+fn group_commit(runs: &[crate::report::BenchResult]) -> String {
     let mut rows = String::new();
     let mut keys: Vec<(String, String)> = runs
         .iter()

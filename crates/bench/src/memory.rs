@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::report::{Memory, Rss};
 use super::workload::{ensure_node, pipelined};
-use crate::client::{acls, Client, CreateMode, Error, ErrorCode};
+use ferrozk_client::{acls, Client, CreateMode, Error, ErrorCode};
 
 /// The server's VmHWM and VmRSS, or `None` if the pid is unreadable.
 pub fn read_rss(pid: u32) -> Option<Rss> {

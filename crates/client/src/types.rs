@@ -5,10 +5,10 @@
 
 use bytes::Bytes;
 
-use crate::proto::multi::MultiOp;
-use crate::proto::ops::{perms, OpCode};
-use crate::proto::records::data::{Id, ACL};
-use crate::proto::records::proto::*;
+use ferrozk_proto::multi::MultiOp;
+use ferrozk_proto::ops::{perms, OpCode};
+use ferrozk_proto::records::data::{Id, ACL};
+use ferrozk_proto::records::proto::*;
 
 /// How a node is created (`CreateMode`). The TTL variants carry the TTL in
 /// milliseconds and need a server with extended types enabled.
@@ -109,7 +109,7 @@ impl CreateMode {
     }
 }
 
-pub use crate::proto::ops::EventType;
+pub use ferrozk_proto::ops::EventType;
 
 /// The session's state, in a [`WatchedEvent`] (`Watcher.Event.KeeperState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,12 +9,12 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::proto::error::ErrorCode;
-use crate::proto::jute::Jute;
-use crate::proto::multi::{self, MultiResult};
-use crate::proto::ops::OpCode;
-use crate::proto::records::data::{ClientInfo, Stat, ACL};
-use crate::proto::records::proto::*;
+use ferrozk_proto::error::ErrorCode;
+use ferrozk_proto::jute::Jute;
+use ferrozk_proto::multi::{self, MultiResult};
+use ferrozk_proto::ops::OpCode;
+use ferrozk_proto::records::data::{ClientInfo, Stat, ACL};
+use ferrozk_proto::records::proto::*;
 
 use super::error::{check_multi, Error};
 use super::handle::Client;
@@ -333,7 +333,7 @@ impl Client {
             auth: Some(auth),
         };
         let frame =
-            super::conn::frame_with_xid(crate::proto::ops::XID_AUTH, OpCode::Auth.code(), |o| {
+            super::conn::frame_with_xid(ferrozk_proto::ops::XID_AUTH, OpCode::Auth.code(), |o| {
                 p.encode(o)
             });
         let (hdr, _) = self.submit(frame, true, WatchReg::None).await?;

@@ -26,8 +26,8 @@ use super::failover::{self, Round};
 use super::members::{four_letter, parse_connections, Ensemble, ELECTION_TIMEOUT};
 use super::servers::{Kind, Launch};
 use super::{run_one, CompareArgs, Plan};
-use crate::cli::bench::report::BenchResult;
-use crate::cli::bench::{RunArgs, Workload};
+use crate::report::BenchResult;
+use crate::{RunArgs, Workload};
 
 /// Members per ensemble.
 pub const SIZE: usize = 3;
@@ -149,7 +149,7 @@ async fn measure(
     for e in &ensembles {
         for (i, mode) in e.modes().await {
             let m = &e.members[i];
-            let rss = m.pid().and_then(crate::cli::bench::memory::read_rss);
+            let rss = m.pid().and_then(crate::memory::read_rss);
             if let Some(rss) = rss {
                 out.peak_rss.push(MemberRss {
                     server: e.kind.label().into(),
