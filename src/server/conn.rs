@@ -16,7 +16,8 @@ use tokio::net::TcpStream;
 
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use super::core::{ConnId, CoreMsg, Out};
+use super::core::ConnId;
+use super::driver::{CoreMsg, Out};
 use super::outbox::{outbox, OutboxRx};
 use crate::proto::connect::Connect;
 
@@ -207,6 +208,7 @@ pub async fn serve(
                         xid,
                         op,
                         body: frame,
+                        at: std::time::Instant::now(),
                     })
                     .await
                     .is_err()

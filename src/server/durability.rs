@@ -11,33 +11,40 @@
 //! same moment) the thread starts a new log file and asks the core for a
 //! snapshot.
 //!
-//! A storage failure stops the process: acknowledging a write that may not
-//! be on disk is the one thing the server must never do.
+//! A storage failure ends the thread with [`LogEvent::Failed`]: the runtime
+//! stops the server, since acknowledging a write that may not be on disk is
+//! the one thing it must never do.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc};
 
 use tokio::sync::mpsc;
 
-use crate::tree::txn::Txn;
+use super::core::{LogItem, LogReport};
+use crate::storage::StorageError;
 
 /// Where transactions go to become durable (the transaction log).
 pub trait TxnSink: Send + 'static {
     /// Buffers one transaction.
-    fn append(&mut self, txn: &Txn) -> Result<(), String>;
+    fn append(&mut self, item: &LogItem) -> Result<(), StorageError>;
     /// Writes what is buffered and makes it durable.
-    fn sync(&mut self) -> Result<(), String>;
+    fn sync(&mut self) -> Result<(), StorageError>;
     /// Makes the next append start a new log file.
-    fn roll(&mut self) -> Result<(), String>;
+    fn roll(&mut self) -> Result<(), StorageError>;
 }
 
-/// What the log thread tells the core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the log thread tells the runtime.
+#[derive(Debug)]
 pub enum LogEvent {
-    /// Every transaction up to this zxid is durable.
-    Durable(i64),
-    /// The log rolled: time for a snapshot.
-    SnapshotDue,
+    /// For the core.
+    Report(LogReport),
+    /// The log failed (the thread has ended): the server must stop.
+    Failed {
+        /// What the thread was doing.
+        what: &'static str,
+        /// The failure.
+        source: StorageError,
+    },
 }
 
 /// Counters of the log thread (for `mntr` and the benchmark).
@@ -106,8 +113,8 @@ pub fn spawn(
     events: mpsc::UnboundedSender<LogEvent>,
     stats: Arc<SyncStats>,
     snap_count: u64,
-) -> (std_mpsc::Sender<Arc<Txn>>, std::thread::JoinHandle<()>) {
-    let (tx, rx) = std_mpsc::channel::<Arc<Txn>>();
+) -> (std_mpsc::Sender<LogItem>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std_mpsc::channel::<LogItem>();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
@@ -115,42 +122,37 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("ferrozk-log".into())
         .spawn(move || {
-            let fail = |what: &str, e: String| -> ! {
-                tracing::error!("transaction log {what} failed: {e}; stopping (no unsynced write is acknowledged)");
-                eprintln!("ferrozk: transaction log {what} failed: {e}");
-                std::process::exit(1);
+            let fail = |what: &'static str, source: StorageError| {
+                tracing::error!("transaction log {what} failed: {source}; stopping (no unsynced write is acknowledged)");
+                let _ = events.send(LogEvent::Failed { what, source });
             };
-            let mut append = |txn: &Txn, sink: &mut Box<dyn TxnSink>| {
+            let mut append = |item: &LogItem, sink: &mut Box<dyn TxnSink>| {
                 if policy.count() {
-                    if let Err(e) = sink.roll() {
-                        fail("roll", e);
-                    }
-                    let _ = events.send(LogEvent::SnapshotDue);
+                    sink.roll().map_err(|e| ("roll", e))?;
+                    let _ = events.send(LogEvent::Report(LogReport::SnapshotDue));
                 }
-                if let Err(e) = sink.append(txn) {
-                    fail("append", e);
-                }
+                sink.append(item).map_err(|e| ("append", e))
             };
             while let Ok(first) = rx.recv() {
-                let mut last = first.hdr.zxid;
+                let mut last = first.zxid();
                 let mut count = 1u64;
-                append(&first, &mut sink);
-                while (count as usize) < MAX_GROUP {
+                let mut group = append(&first, &mut sink);
+                while group.is_ok() && (count as usize) < MAX_GROUP {
                     match rx.try_recv() {
-                        Ok(txn) => {
-                            last = txn.hdr.zxid;
+                        Ok(item) => {
+                            last = item.zxid();
                             count += 1;
-                            append(&txn, &mut sink);
+                            group = append(&item, &mut sink);
                         }
                         Err(_) => break,
                     }
                 }
-                if let Err(e) = sink.sync() {
-                    fail("sync", e);
+                if let Err((what, e)) = group.and_then(|()| sink.sync().map_err(|e| ("sync", e))) {
+                    return fail(what, e);
                 }
                 stats.syncs.fetch_add(1, Ordering::Relaxed);
                 stats.txns.fetch_add(count, Ordering::Relaxed);
-                if events.send(LogEvent::Durable(last)).is_err() {
+                if events.send(LogEvent::Report(LogReport::Durable(last))).is_err() {
                     return;
                 }
             }

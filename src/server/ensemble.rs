@@ -8,9 +8,9 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::core::{Core, CoreMsg};
-use super::quorum_net::{self, MemberAddrs};
-use super::replica::{self, Replica, COMMIT_LOG_COUNT};
+use super::core::{Core, Replica, COMMIT_LOG_COUNT};
+use super::driver::CoreMsg;
+use super::quorum_net::{self, MemberAddrs, QuorumNet};
 use super::{EnsembleOptions, StartError};
 use crate::config::PeerType;
 use crate::zab::election::ElectionTiming;
@@ -41,7 +41,8 @@ pub(super) async fn start_member(
     e: &EnsembleOptions,
     core_tx: mpsc::Sender<CoreMsg>,
     snapshot_zxid: i64,
-) -> Result<Replica, StartError> {
+    epoch: std::time::Instant,
+) -> Result<(Replica, QuorumNet), StartError> {
     let mut members = BTreeMap::new();
     for q in &e.servers {
         let key = format!("server.{}", q.id);
@@ -61,8 +62,8 @@ pub(super) async fn start_member(
             addr: me.election,
             source,
         })?;
-    let opts = &core.opts;
-    let disk = replica::durable_state(opts, core.tree.last_zxid, snapshot_zxid)?;
+    let opts = core.options();
+    let disk = super::persist::durable_state(opts, core.tree().last_zxid, snapshot_zxid)?;
     tracing::info!(
         "member {} of {} servers: acceptedEpoch {}, currentEpoch {}, last zxid 0x{:x}",
         e.my_id,
@@ -89,6 +90,6 @@ pub(super) async fn start_member(
         config_text: Bytes::from(config_text(e)),
     };
     let net = quorum_net::start(e.my_id, members, listener, core_tx);
-    let peer = Peer::new(cfg, disk, core.now_ms());
-    Ok(Replica::new(peer, net))
+    let peer = Peer::new(cfg, disk, super::driver::now(epoch).mono_ms);
+    Ok((Replica::new(peer), net))
 }

@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::core::Core;
+use super::core::{Core, Reset};
+use super::durability::SyncStats;
 
 const COMMANDS: &[&str] = &[
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "wchs", "wchc", "wchp", "dump", "isro",
@@ -20,8 +21,30 @@ pub fn is_command(word: &str) -> bool {
 /// The version string clients and tools see.
 pub const VERSION: &str = concat!("3.8.0-ferrozk-", env!("CARGO_PKG_VERSION"));
 
-/// Runs a command against the core's state.
-pub fn run(core: &mut Core, cmd: &str) -> String {
+/// A command's answer, and the counters it resets (the runtime passes
+/// that to the core as an input: words only read a view of the core).
+#[derive(Debug)]
+pub struct Answer {
+    /// What the client is sent.
+    pub text: String,
+    /// `srst` / `crst`.
+    pub reset: Option<Reset>,
+}
+
+/// Runs a command against a view of the core's state.
+pub fn run(core: &Core, log: &SyncStats, cmd: &str) -> Answer {
+    let reset = match cmd {
+        "srst" if core.opts.four_letter_words.allows(cmd) => Some(Reset::Stats),
+        "crst" if core.opts.four_letter_words.allows(cmd) => Some(Reset::Connections),
+        _ => None,
+    };
+    Answer {
+        text: text(core, log, cmd),
+        reset,
+    }
+}
+
+fn text(core: &Core, log: &SyncStats, cmd: &str) -> String {
     if !core.opts.four_letter_words.allows(cmd) {
         return format!("{cmd} is not executed because it is not in the whitelist.\n");
     }
@@ -59,14 +82,8 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
         "mntr" => {
             let watches = core.tree.data_watches.len() + core.tree.child_watches.len();
             let eph: usize = core.tree.all_ephemerals().values().map(|s| s.len()).sum();
-            let syncs = core
-                .sync_stats
-                .syncs
-                .load(std::sync::atomic::Ordering::Relaxed);
-            let logged = core
-                .sync_stats
-                .txns
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let syncs = log.syncs.load(std::sync::atomic::Ordering::Relaxed);
+            let logged = log.txns.load(std::sync::atomic::Ordering::Relaxed);
             let lines: [(&str, String); 18] = [
                 ("zk_version", VERSION.to_string()),
                 ("zk_server_state", mode(core).into()),
@@ -212,17 +229,8 @@ pub fn run(core: &mut Core, cmd: &str) -> String {
                 }
             }
         }
-        "srst" => {
-            core.stats.reset();
-            s.push_str("Server stats reset.\n");
-        }
-        "crst" => {
-            for c in core.conns.values_mut() {
-                c.received = 0;
-                c.sent = 0;
-            }
-            s.push_str("Connection stats reset.\n");
-        }
+        "srst" => s.push_str("Server stats reset.\n"),
+        "crst" => s.push_str("Connection stats reset.\n"),
         _ => unreachable!("is_command() gates this"),
     }
     s

@@ -1,22 +1,21 @@
-//! The tokio layer: the listener, connection tasks and the core task.
+//! A server: the pure [`core`] (the state machine of one server) and the
+//! tokio layer around it — the listener, one task per connection
+//! ([`conn`]), the [`driver`] task that runs the core and performs its
+//! effects, the log thread ([`durability`]), the snapshot writers and disk
+//! adapters ([`persist`]), and the quorum network ([`quorum_net`]).
 //!
-//! `start` binds and spawns everything and hands back a [`ServerHandle`]
-//! (tests embed servers this way); `run` is what the binary calls.
+//! `start` binds and spawns everything and hands back a [`ServerHandle`];
+//! `run` is what the binary calls.
 
 pub mod conn;
 pub mod core;
+pub mod driver;
 pub mod durability;
 mod ensemble;
-mod forward;
 pub mod fourlw;
-mod lifecycle;
 pub mod outbox;
 pub mod persist;
-mod pipeline;
 pub mod quorum_net;
-pub(crate) mod replica;
-pub mod snapshot;
-pub mod stats;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -183,19 +182,27 @@ pub struct ServerHandle {
     /// The bound client address.
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
-    core: tokio::task::JoinHandle<()>,
+    driver: tokio::task::JoinHandle<Result<(), driver::DriverError>>,
 }
 
 impl ServerHandle {
     /// Stops accepting and drops the core.
     pub fn shutdown(self) {
         self.task.abort();
-        self.core.abort();
+        self.driver.abort();
     }
 
-    /// Waits for the server to end (it does not, unless aborted).
-    pub async fn wait(self) {
-        let _ = self.task.await;
+    /// Waits until the server stops (a storage failure, a broken
+    /// invariant); it runs until the process ends otherwise.
+    pub async fn wait(self) -> Result<(), StartError> {
+        let stopped = self.driver.await;
+        self.task.abort();
+        match stopped {
+            Ok(r) => r.map_err(StartError::Stopped),
+            Err(e) => Err(StartError::Stopped(driver::DriverError::Core(
+                self::core::CoreError::Replication(format!("the driver task ended: {e}")),
+            ))),
+        }
     }
 }
 
@@ -217,8 +224,7 @@ impl Drop for CnxnGuard {
     }
 }
 
-/// Binds the client port and spawns the server.
-/// Why the server could not start.
+/// Why the server could not start, or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The database could not be recovered (names the file and the damage).
@@ -235,6 +241,9 @@ pub enum StartError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The running server had to stop.
+    #[error(transparent)]
+    Stopped(driver::DriverError),
 }
 
 /// Recovers the database, binds the client port and spawns the server.
@@ -268,25 +277,23 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
     }
     let snapshots = persist::SnapshotDir(opts.data_dir.clone());
     let snapshot_now = rec.snapshot.is_some() && rec.txns_replayed > 0;
-    let snap_zxid = rec
-        .snapshot
-        .as_ref()
-        .and_then(|p| p.file_name()?.to_str().map(str::to_owned))
-        .and_then(|n| {
-            crate::storage::datadir::zxid_from_name(&n, crate::storage::datadir::SNAPSHOT_PREFIX)
-        })
-        .unwrap_or(0);
-    let mut core = core::Core::restored(opts, rec.tree, &rec.sessions, rec.digest)
-        .with_log(Box::new(log))
-        .with_snapshots(Box::new(snapshots));
-    if snapshot_now {
-        core.start_snapshot();
-    }
-    if let Some(e) = core.opts.ensemble.clone() {
-        let replica = ensemble::start_member(&core, &e, tx.clone(), snap_zxid).await?;
+    let snap_zxid = persist::snapshot_zxid(&rec);
+    let epoch = std::time::Instant::now();
+    let db = persist::database(rec, None);
+    let mut core =
+        core::Core::with_database(opts.clone(), core::Durability::Log, driver::now(epoch), db)
+            .with_snapshots(Box::new(snapshots));
+    let mut net = None;
+    if let Some(e) = opts.ensemble.clone() {
+        let (replica, n) = ensemble::start_member(&core, &e, tx.clone(), snap_zxid, epoch).await?;
         core = core.with_replica(replica);
+        net = Some(n);
     }
-    let core_task = tokio::spawn(core.run(rx));
+    let mut driver = driver::Driver::new(core, epoch, net).with_log(Box::new(log));
+    if snapshot_now {
+        driver.snapshot_now();
+    }
+    let driver_task = tokio::spawn(driver.run(rx));
     let counts: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();
     let task = tokio::spawn(async move {
         let mut next_conn: u64 = 1;
@@ -324,7 +331,7 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
     Ok(ServerHandle {
         addr,
         task,
-        core: core_task,
+        driver: driver_task,
     })
 }
 
@@ -352,10 +359,10 @@ fn spawn_purger(opts: &ServerOptions) {
     });
 }
 
-/// Serves until the process is killed.
+/// Serves until the process is killed, or until the server must stop
+/// (returned as the error).
 pub async fn run(opts: ServerOptions) -> Result<(), StartError> {
     let handle = start(opts).await?;
     tracing::info!("ferrozk serving clients on {}", handle.addr);
-    handle.wait().await;
-    Ok(())
+    handle.wait().await
 }

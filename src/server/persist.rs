@@ -1,81 +1,117 @@
-//! Where the server meets storage: recovering the database at start, and
-//! the adapters that let the log thread and the snapshot thread write
-//! ZooKeeper's on-disk formats (`crate::storage`).
+//! Where the runtime meets storage (`crate::storage`, ZooKeeper's on-disk
+//! formats): recovering the database at start and after a TRUNC or reload,
+//! the durable Zab state, and the adapters through which the log thread and
+//! the snapshot writer threads write.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 
-use bytes::Bytes;
-
+use super::core::{Database, LogItem, SnapPiece, SnapshotStore, SnapshotWriter, WriterBusy};
 use super::durability::TxnSink;
-use super::snapshot::{SnapshotFactory, SnapshotSink};
 use super::ServerOptions;
-use crate::proto::records::data::{StatPersisted, ACL};
+use crate::proto::records::data::ACL;
 use crate::storage::recover::Recovered;
-use crate::storage::snapshot::{write_snapshot, SnapshotWriter};
+use crate::storage::snapshot::{write_snapshot, SnapshotWriter as FileWriter};
 use crate::storage::txnlog::{TxnLog, TxnLogOptions};
-use crate::storage::StorageError;
-use crate::tree::txn::Txn;
+use crate::storage::{self, StorageError};
+use crate::tree::DataTree;
+use crate::zab::{DurableState, Entry, Zxid};
+
+use super::core::COMMIT_LOG_COUNT;
 
 impl TxnSink for TxnLog {
-    fn append(&mut self, txn: &Txn) -> Result<(), String> {
-        TxnLog::append(self, txn).map_err(|e| e.to_string())
+    fn append(&mut self, item: &LogItem) -> Result<(), StorageError> {
+        match item {
+            LogItem::Txn(t) => TxnLog::append(self, t),
+            LogItem::Marshalled { zxid, bytes } => TxnLog::append_marshalled(self, *zxid, bytes),
+        }
     }
-    fn sync(&mut self) -> Result<(), String> {
-        TxnLog::sync(self).map_err(|e| e.to_string())
+    fn sync(&mut self) -> Result<(), StorageError> {
+        TxnLog::sync(self)
     }
-    fn roll(&mut self) -> Result<(), String> {
-        TxnLog::roll(self).map_err(|e| e.to_string())
+    fn roll(&mut self) -> Result<(), StorageError> {
+        TxnLog::roll(self)
     }
 }
 
-/// Snapshots into `<dataDir>/version-2`.
+/// Snapshots into `<dataDir>/version-2`: each fuzzy snapshot is written by
+/// its own thread, fed through a bounded queue.
 pub struct SnapshotDir(pub PathBuf);
 
-/// One snapshot in progress on disk.
-struct DiskSnapshot {
-    dir: PathBuf,
-    writer: Option<SnapshotWriter>,
-}
+/// Nodes queued for a snapshot writer thread before the core is told to
+/// wait.
+const WRITER_QUEUE: usize = 4 * super::core::SNAPSHOT_CHUNK;
 
-impl SnapshotFactory for SnapshotDir {
-    fn sink(&mut self) -> Box<dyn SnapshotSink> {
-        Box::new(DiskSnapshot {
-            dir: self.0.clone(),
-            writer: None,
-        })
+struct ThreadWriter(SyncSender<SnapPiece>);
+
+impl SnapshotWriter for ThreadWriter {
+    fn try_put(&mut self, piece: SnapPiece) -> Result<(), WriterBusy> {
+        match self.0.try_send(piece) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(WriterBusy::Full),
+            Err(TrySendError::Disconnected(_)) => Err(WriterBusy::Gone),
+        }
     }
 }
 
-impl SnapshotSink for DiskSnapshot {
+impl SnapshotStore for SnapshotDir {
     fn begin(
         &mut self,
         zxid: i64,
-        sessions: &[(i64, i32)],
-        acls: &BTreeMap<i64, Vec<ACL>>,
-    ) -> Result<(), String> {
-        let mut w = SnapshotWriter::create(&self.dir, zxid).map_err(|e| e.to_string())?;
-        w.header(sessions, acls).map_err(|e| e.to_string())?;
-        self.writer = Some(w);
-        Ok(())
+        sessions: Vec<(i64, i32)>,
+        acls: BTreeMap<i64, Vec<ACL>>,
+    ) -> Box<dyn SnapshotWriter> {
+        let (tx, rx) = sync_channel(WRITER_QUEUE);
+        let dir = self.0.clone();
+        let spawned = std::thread::Builder::new()
+            .name("ferrozk-snapshot".into())
+            .spawn(
+                move || match write_pieces(&dir, zxid, &sessions, &acls, rx) {
+                    Ok(()) => tracing::info!("snapshot 0x{zxid:x} written"),
+                    // A failed snapshot loses nothing (the log has every
+                    // transaction); the next roll tries again.
+                    Err(e) => tracing::error!("snapshot 0x{zxid:x} failed: {e}"),
+                },
+            );
+        if let Err(e) = spawned {
+            // The receiver is gone with the closure: the writer reports it.
+            tracing::error!("snapshot 0x{zxid:x}: cannot start its thread: {e}");
+        }
+        Box::new(ThreadWriter(tx))
     }
 
-    fn node(
+    fn save(
         &mut self,
-        path: &str,
-        data: Option<&Bytes>,
-        acl: i64,
-        stat: &StatPersisted,
-    ) -> Result<(), String> {
-        let w = self.writer.as_mut().ok_or("node before begin")?;
-        w.node_parts(path, data.map(|b| &b[..]), acl, stat)
-            .map_err(|e| e.to_string())
+        zxid: i64,
+        tree: &DataTree,
+        sessions: &[(i64, i32)],
+    ) -> Result<(), StorageError> {
+        write_snapshot(&self.0, zxid, tree, sessions).map(drop)
     }
+}
 
-    fn finish(&mut self, digest: Option<(i64, i64)>) -> Result<(), String> {
-        let w = self.writer.take().ok_or("finish before begin")?;
-        w.finish(digest).map(|_| ()).map_err(|e| e.to_string())
+fn write_pieces(
+    dir: &std::path::Path,
+    zxid: i64,
+    sessions: &[(i64, i32)],
+    acls: &BTreeMap<i64, Vec<ACL>>,
+    rx: Receiver<SnapPiece>,
+) -> Result<(), StorageError> {
+    let mut w = FileWriter::create(dir, zxid)?;
+    w.header(sessions, acls)?;
+    while let Ok(piece) = rx.recv() {
+        match piece {
+            SnapPiece::Node {
+                path,
+                data,
+                acl,
+                stat,
+            } => w.node_parts(&path, data.as_ref().map(|b| &b[..]), acl, &stat)?,
+            SnapPiece::Done(digest) => return w.finish(digest).map(drop),
+        }
     }
+    Err(StorageError::Usage("snapshot abandoned".into()))
 }
 
 /// Loads the database from the data directories, reporting what recovery
@@ -84,8 +120,7 @@ impl SnapshotSink for DiskSnapshot {
 /// the server snapshots in the background once it serves (ZooKeeper does
 /// it before serving — same files, faster restart).
 pub fn recover(opts: &ServerOptions) -> Result<Recovered, StorageError> {
-    let rec =
-        crate::storage::recover::recover(&opts.data_dir, &opts.data_log_dir, opts.extended_types)?;
+    let rec = storage::recover::recover(&opts.data_dir, &opts.data_log_dir, opts.extended_types)?;
     if let Some(t) = &rec.torn_tail {
         tracing::warn!(
             "torn tail in {} at offset {} ({}): cut off; the log ends at zxid 0x{:x}",
@@ -131,6 +166,25 @@ pub fn recover(opts: &ServerOptions) -> Result<Recovered, StorageError> {
     Ok(rec)
 }
 
+/// The zxid of the snapshot recovery started from (0 without one).
+pub fn snapshot_zxid(rec: &Recovered) -> i64 {
+    rec.snapshot
+        .as_ref()
+        .and_then(|p| p.file_name()?.to_str().map(str::to_owned))
+        .and_then(|n| storage::datadir::zxid_from_name(&n, storage::datadir::SNAPSHOT_PREFIX))
+        .unwrap_or(0)
+}
+
+/// The recovered database as the core takes it.
+pub fn database(rec: Recovered, durable: Option<DurableState>) -> Database {
+    Database {
+        tree: rec.tree,
+        sessions: rec.sessions.into_iter().collect(),
+        digest: rec.digest,
+        durable,
+    }
+}
+
 /// Opens the transaction log for appending.
 pub fn open_log(opts: &ServerOptions) -> Result<TxnLog, StorageError> {
     TxnLog::open(
@@ -141,4 +195,74 @@ pub fn open_log(opts: &ServerOptions) -> Result<TxnLog, StorageError> {
             dbid: 0,
         },
     )
+}
+
+/// What the disk holds, for a (re)starting Zab peer: epochs, the last
+/// zxid and the newest log entries after `replayed_after`.
+pub fn durable_state(
+    opts: &ServerOptions,
+    last_zxid: i64,
+    replayed_after: i64,
+) -> Result<DurableState, StorageError> {
+    let epochs = storage::load_epochs(&opts.data_dir, last_zxid)?;
+    // Streamed, keeping only the newest entries: the log after the snapshot
+    // can hold up to snapCount transactions.
+    let mut recent = std::collections::VecDeque::with_capacity(COMMIT_LOG_COUNT);
+    for e in storage::TxnLogReader::open(&opts.data_log_dir, replayed_after)? {
+        let t = e?.txn;
+        if t.hdr.zxid > last_zxid {
+            break;
+        }
+        if recent.len() == COMMIT_LOG_COUNT {
+            recent.pop_front();
+        }
+        recent.push_back(t);
+    }
+    let recent = recent
+        .iter()
+        .map(|t| Entry {
+            zxid: Zxid(t.hdr.zxid),
+            txn: storage::entry::marshalled(t),
+        })
+        .collect();
+    Ok(DurableState {
+        accepted_epoch: epochs.accepted,
+        current_epoch: epochs.current,
+        last_zxid: Zxid(last_zxid),
+        recent,
+    })
+}
+
+/// A TRUNC (cut the log after `truncate`) and/or a reload: the log must be
+/// closed by the caller first and reopened after.
+pub fn reload(
+    opts: &ServerOptions,
+    truncate: Option<Zxid>,
+    durable: bool,
+) -> Result<Database, StorageError> {
+    if let Some(z) = truncate {
+        match storage::truncate_log(&opts.data_log_dir, z.0)? {
+            true => {}
+            false if z.0 == 0 => {}
+            false => {
+                return Err(StorageError::TruncateBeyondLog {
+                    dir: opts.data_log_dir.clone(),
+                    zxid: z.0,
+                })
+            }
+        }
+        for s in storage::snapshots_after(&opts.data_dir, z.0).unwrap_or_default() {
+            // A snapshot ahead of the cut would resurrect what was cut.
+            tracing::warn!("removing snapshot {} (after TRUNC to {z})", s.display());
+            let _ = std::fs::remove_file(&s);
+        }
+    }
+    let rec = recover(opts)?;
+    let state = if durable {
+        let last = rec.tree.last_zxid;
+        Some(durable_state(opts, last, last)?)
+    } else {
+        None
+    };
+    Ok(database(rec, state))
 }

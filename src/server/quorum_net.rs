@@ -26,7 +26,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-use super::core::CoreMsg;
+use super::core::NetCmd;
+use super::driver::CoreMsg;
 use super::outbox::{outbox, OutboxTx};
 use crate::zab::wire;
 use crate::zab::{LinkId, Notification, Packet, Sid};
@@ -169,6 +170,17 @@ impl QuorumNet {
     /// Binds (or unbinds) the quorum port.
     pub fn listen(&self, on: bool) {
         let _ = self.cmd.send(Cmd::Listen(on));
+    }
+
+    /// Performs one of the core's network commands.
+    pub fn perform(&self, c: NetCmd) {
+        match c {
+            NetCmd::Notify { to, n } => self.notify(to, n),
+            NetCmd::Connect { to } => self.connect(to),
+            NetCmd::Send { link, packet } => self.send(link, packet),
+            NetCmd::Close { link } => self.close(link),
+            NetCmd::Listen(on) => self.listen(on),
+        }
     }
 }
 

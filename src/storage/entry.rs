@@ -60,16 +60,26 @@ pub fn checksum(bytes: &[u8]) -> i64 {
 
 /// Appends the framed entry (checksum, length, entry, EOR) of `txn`.
 pub fn frame(txn: &Txn, out: &mut BytesMut) {
-    let start = out.len();
-    out.put_i64(0);
-    out.put_i32(0);
-    let body = out.len();
-    marshal(txn, out);
-    let len = out.len() - body;
-    let sum = checksum(&out[body..]);
-    out[start..start + 8].copy_from_slice(&sum.to_be_bytes());
-    out[start + 8..body].copy_from_slice(&(len as i32).to_be_bytes());
+    let mut b = BytesMut::new();
+    marshal(txn, &mut b);
+    frame_marshalled(&b, out);
+}
+
+/// Appends the framed entry of a transaction already marshalled (the bytes
+/// a leader proposed, as a follower received them).
+pub fn frame_marshalled(entry: &[u8], out: &mut BytesMut) {
+    out.reserve(entry.len() + 13);
+    out.put_i64(checksum(entry));
+    out.put_i32(entry.len() as i32);
+    out.put_slice(entry);
     out.put_u8(EOR);
+}
+
+/// The marshalled bytes of `txn`, as the log and the quorum carry them.
+pub fn marshalled(txn: &Txn) -> Bytes {
+    let mut b = BytesMut::new();
+    marshal(txn, &mut b);
+    b.freeze()
 }
 
 /// Decodes entry bytes (without framing) into a transaction.

@@ -135,6 +135,15 @@ pub enum StorageError {
     /// Misuse of the writer API.
     #[error("{0}")]
     Usage(String),
+    /// A TRUNC to a zxid the log does not reach (the leader believes this
+    /// server holds history that it does not).
+    #[error("cannot truncate the log in {dir} to zxid {zxid:#x}: the log does not reach it")]
+    TruncateBeyondLog {
+        /// The log directory.
+        dir: PathBuf,
+        /// The zxid asked for.
+        zxid: i64,
+    },
     /// An epoch file that does not hold one decimal epoch on its first
     /// line (QuorumPeer.readLongFromFile: "Found <line> in <file>").
     #[error("{path}: found {found:?} where an epoch (a decimal number from 0 to 4294967295) was expected")]

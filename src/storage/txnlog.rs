@@ -136,7 +136,12 @@ impl TxnLog {
 
     /// Buffers one transaction. Nothing is durable until [`TxnLog::sync`].
     pub fn append(&mut self, txn: &Txn) -> Result<(), StorageError> {
-        let zxid = txn.hdr.zxid;
+        self.append_marshalled(txn.hdr.zxid, &entry::marshalled(txn))
+    }
+
+    /// Buffers one transaction given as its marshalled bytes (`zxid` is its
+    /// header's): a write is marshalled once, for the quorum and the log.
+    pub fn append_marshalled(&mut self, zxid: i64, bytes: &[u8]) -> Result<(), StorageError> {
         if zxid <= self.last_zxid {
             tracing::warn!(
                 "appending zxid {zxid:#x} after {:#x}: zxids should increase",
@@ -159,7 +164,7 @@ impl TxnLog {
             cur.size = size;
         }
         let before = self.buf.len();
-        entry::frame(txn, &mut self.buf);
+        entry::frame_marshalled(bytes, &mut self.buf);
         cur.position += (self.buf.len() - before) as u64;
         Ok(())
     }

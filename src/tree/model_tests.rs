@@ -10,8 +10,9 @@ use proptest::prelude::*;
 use super::acl::open_acl_unsafe;
 use super::data_tree::DataTree;
 use super::prep::{Prep, PrepCtx};
+use super::txn::Txn;
 use crate::proto::records::proto::*;
-use crate::proto::{ErrorCode, OpCode, Request};
+use crate::proto::{ErrorCode, OpCode, WriteRequest};
 
 const PATHS: &[&str] = &["/a", "/a/b", "/a/b/c", "/b", "/b/c", "/a/c"];
 
@@ -125,11 +126,19 @@ fn update(model: &mut Model, op: &Op, sessions: [i64; 2]) {
     }
 }
 
-fn request(op: &Op) -> Request {
-    match *op {
+fn prep_op(prep: &mut Prep, tree: &DataTree, ctx: &PrepCtx, op: &Op) -> (Txn, Option<ErrorCode>) {
+    match request(op) {
+        Some(req) => prep.prep(tree, ctx, &req),
+        None => (prep.close_session_txn(tree, ctx), None),
+    }
+}
+
+/// The write request of `op`; `None` for closeSession (a session op).
+fn request(op: &Op) -> Option<WriteRequest> {
+    Some(match *op {
         Op::Create {
             path, ephemeral, ..
-        } => Request::Create(
+        } => WriteRequest::Create(
             OpCode::Create,
             CreateRequest {
                 path: PATHS[path].into(),
@@ -138,17 +147,17 @@ fn request(op: &Op) -> Request {
                 flags: i32::from(ephemeral),
             },
         ),
-        Op::Delete { path, version } => Request::Delete(DeleteRequest {
+        Op::Delete { path, version } => WriteRequest::Delete(DeleteRequest {
             path: PATHS[path].into(),
             version,
         }),
-        Op::Set { path, version } => Request::SetData(SetDataRequest {
+        Op::Set { path, version } => WriteRequest::SetData(SetDataRequest {
             path: PATHS[path].into(),
             data: Some(Bytes::from_static(b"x")),
             version,
         }),
-        Op::CloseSession { .. } => Request::CloseSession,
-    }
+        Op::CloseSession { .. } => return None,
+    })
 }
 
 proptest! {
@@ -166,7 +175,7 @@ proptest! {
             };
             let zxid = i as i64 + 1;
             let ctx = PrepCtx { session, cxid: i as i32, zxid, time: 1000 + zxid, auth: &[] };
-            let (txn, failure) = prep.prep(&tree, &ctx, &request(op));
+            let (txn, failure) = prep_op(&mut prep, &tree, &ctx, op);
             let want = expect(&model, op, sessions);
             prop_assert_eq!(failure.map_or(Ok(()), Err), want, "op {} {:?}", i, op);
             let rc = tree.apply(&txn, &mut notes);
@@ -227,7 +236,7 @@ proptest! {
                     _ => sessions[0],
                 };
                 let ctx = PrepCtx { session, cxid: zxid as i32, zxid, time: 1000 + zxid, auth: &[] };
-                let (txn, failure) = prep.prep(&tree, &ctx, &request(op));
+                let (txn, failure) = prep_op(&mut prep, &tree, &ctx, op);
                 let want = expect(&model, op, sessions);
                 prop_assert_eq!(failure.map_or(Ok(()), Err), want, "op {:?} at zxid {}", op, zxid);
                 if want.is_ok() {

@@ -22,7 +22,7 @@ use crate::proto::path;
 use crate::proto::records::data::{Id, StatPersisted, ACL};
 use crate::proto::records::proto::{CreateRequest, CreateTTLRequest};
 use crate::proto::records::txn::*;
-use crate::proto::{ErrorCode, OpCode, Request};
+use crate::proto::{ErrorCode, OpCode, WriteRequest};
 
 /// The requester's context.
 #[derive(Debug, Clone, Copy)]
@@ -268,54 +268,58 @@ impl Prep {
         }
     }
 
-    /// Prepares `req` (a write, see [`Request::is_write`]) into a transaction.
+    /// Prepares a write request into a transaction.
     /// On failure the transaction is an `error` txn and the code is returned
     /// beside it for the reply.
     pub fn prep(
         &mut self,
         tree: &DataTree,
         ctx: &PrepCtx,
-        req: &Request,
+        req: &WriteRequest,
     ) -> (Txn, Option<ErrorCode>) {
         let (op, res) = match req {
-            Request::Create(op, r) => (op.code(), self.create(tree, ctx, *op, r, -1)),
-            Request::CreateTtl(r) => (OpCode::CreateTtl.code(), self.create_ttl(tree, ctx, r)),
-            Request::Delete(r) => (
+            WriteRequest::Create(op, r) => (op.code(), self.create(tree, ctx, *op, r, -1)),
+            WriteRequest::CreateTtl(r) => (OpCode::CreateTtl.code(), self.create_ttl(tree, ctx, r)),
+            WriteRequest::Delete(r) => (
                 OpCode::Delete.code(),
                 self.delete(tree, ctx, &r.path, r.version),
             ),
-            Request::SetData(r) => (
+            WriteRequest::SetData(r) => (
                 OpCode::SetData.code(),
                 self.set_data(tree, ctx, &r.path, &r.data, r.version),
             ),
-            Request::SetAcl(r) => (
+            WriteRequest::SetAcl(r) => (
                 OpCode::SetAcl.code(),
                 self.set_acl(tree, ctx, &r.path, &r.acl, r.version),
             ),
-            Request::Check(r) => (
+            WriteRequest::Check(r) => (
                 OpCode::Check.code(),
                 self.check(tree, ctx, &r.path, r.version),
             ),
-            Request::CloseSession => (
-                OpCode::CloseSession.code(),
-                Ok(self.close_session(tree, ctx)),
-            ),
-            Request::Multi(ops) => return self.multi(tree, ctx, ops),
+            WriteRequest::Multi(ops) => return self.multi(tree, ctx, ops),
             // Disabled by default; when enabled, a standalone server cannot
             // reconfigure (only a LeaderZooKeeperServer can): UNIMPLEMENTED.
-            Request::Reconfig(_) if !self.reconfig_enabled => {
+            WriteRequest::Reconfig(_) if !self.reconfig_enabled => {
                 (OpCode::Reconfig.code(), Err(ErrorCode::ReconfigDisabled))
             }
-            Request::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
+            WriteRequest::Reconfig(_) => (OpCode::Reconfig.code(), Err(ErrorCode::Unimplemented)),
             // See Request::DeleteContainer: never a valid path.
-            Request::DeleteContainer => {
+            WriteRequest::DeleteContainer => {
                 (OpCode::DeleteContainer.code(), Err(ErrorCode::BadArguments))
             }
-            other => panic!("prep called for a non-write request: {other:?}"),
         };
         let (mut txn, failure) = ctx.finish(op, res);
         self.seal(&mut txn);
         (txn, failure)
+    }
+
+    /// The closeSession transaction of `ctx.session` (a client's close or an
+    /// expiry): it names the ephemerals to delete.
+    pub fn close_session_txn(&mut self, tree: &DataTree, ctx: &PrepCtx) -> Txn {
+        let body = self.close_session(tree, ctx);
+        let (mut txn, _) = ctx.finish(OpCode::CloseSession.code(), Ok(body));
+        self.seal(&mut txn);
+        txn
     }
 
     /// Prepares a deleteContainer issued by the container/TTL reaper.

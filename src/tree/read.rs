@@ -14,7 +14,7 @@ use crate::proto::ops::perms;
 use crate::proto::records::data::{ClientInfo, Id, Stat};
 use crate::proto::records::proto::*;
 use crate::proto::response::Response;
-use crate::proto::{ErrorCode, Request};
+use crate::proto::{ErrorCode, ReadRequest};
 
 /// Who is reading.
 #[derive(Debug, Clone, Copy)]
@@ -89,11 +89,11 @@ fn get_children(
 pub fn read(
     tree: &mut DataTree,
     ctx: &ReadCtx,
-    req: &Request,
+    req: &ReadRequest,
     out: &mut Vec<Notification>,
 ) -> Result<Response, ErrorCode> {
     Ok(match req {
-        Request::Exists(r) => {
+        ReadRequest::Exists(r) => {
             if r.path.contains('\0') {
                 return Err(ErrorCode::BadArguments);
             }
@@ -105,15 +105,15 @@ pub fn read(
             }
             Response::Stat(tree.get(&r.path).ok_or(ErrorCode::NoNode)?.stat())
         }
-        Request::GetData(r) => Response::GetData(get_data(tree, ctx, r)?),
-        Request::GetChildren(r, false) => Response::GetChildren(GetChildrenResponse {
+        ReadRequest::GetData(r) => Response::GetData(get_data(tree, ctx, r)?),
+        ReadRequest::GetChildren(r, false) => Response::GetChildren(GetChildrenResponse {
             children: get_children(tree, ctx, r)?.0,
         }),
-        Request::GetChildren(r, true) => {
+        ReadRequest::GetChildren(r, true) => {
             let (children, stat) = get_children(tree, ctx, r)?;
             Response::GetChildren2(GetChildren2Response { children, stat })
         }
-        Request::GetAcl(r) => {
+        ReadRequest::GetAcl(r) => {
             let node = tree.get(&r.path).ok_or(ErrorCode::NoNode)?;
             let list = tree.acl_of(node);
             acl::check(&list, perms::READ | perms::ADMIN, ctx.auth, ctx.skip_acl)?;
@@ -134,13 +134,13 @@ pub fn read(
             };
             Response::GetAcl(GetACLResponse { acl: list, stat })
         }
-        Request::GetAllChildrenNumber(r) => {
+        ReadRequest::GetAllChildrenNumber(r) => {
             check(tree, &r.path, perms::READ, ctx)?;
             Response::AllChildrenNumber(GetAllChildrenNumberResponse {
                 total_number: tree.descendants(&r.path) as i32,
             })
         }
-        Request::GetEphemerals(r) => {
+        ReadRequest::GetEphemerals(r) => {
             let prefix = r.prefix_path.trim();
             let all = tree.ephemerals_java_order(ctx.session);
             let ephemerals = if prefix.is_empty() || prefix == "/" {
@@ -152,10 +152,10 @@ pub fn read(
             };
             Response::Ephemerals(GetEphemeralsResponse { ephemerals })
         }
-        Request::Sync(r) => Response::Sync(SyncResponse {
+        ReadRequest::Sync(r) => Response::Sync(SyncResponse {
             path: r.path.clone(),
         }),
-        Request::MultiRead(ops) => {
+        ReadRequest::MultiRead(ops) => {
             let mut results = Vec::with_capacity(ops.len());
             for op in ops {
                 let r = match op {
@@ -171,11 +171,11 @@ pub fn read(
             }
             Response::Multi(results)
         }
-        Request::SetWatches(w, _) => {
+        ReadRequest::SetWatches(w, _) => {
             set_watches(tree, ctx.watcher, w, out);
             Response::Empty
         }
-        Request::AddWatch(r) => {
+        ReadRequest::AddWatch(r) => {
             let mode = WatchMode::from_add_watch_mode(r.mode).ok_or(ErrorCode::MarshallingError)?;
             // Both tables, whatever the mode, as DataTree.addWatch: a second
             // addWatch replaces the mode of the first in both (a recursive
@@ -185,7 +185,7 @@ pub fn read(
             tree.child_watches.add(&r.path, ctx.watcher, mode);
             Response::ErrorBody(ErrorResponse { err: 0 })
         }
-        Request::CheckWatches(r) => {
+        ReadRequest::CheckWatches(r) => {
             let ty = WatcherType::from_i32(r.r#type).ok_or(ErrorCode::MarshallingError)?;
             let has = |t: &super::watch::WatchTable| t.mode(&r.path, ctx.watcher).is_some();
             let found = match ty {
@@ -198,7 +198,7 @@ pub fn read(
             }
             Response::Empty
         }
-        Request::RemoveWatches(r) => {
+        ReadRequest::RemoveWatches(r) => {
             let ty = WatcherType::from_i32(r.r#type).ok_or(ErrorCode::MarshallingError)?;
             let w = ctx.watcher;
             let removed = match ty {
@@ -215,7 +215,7 @@ pub fn read(
             }
             Response::Empty
         }
-        Request::WhoAmI => Response::WhoAmI(WhoAmIResponse {
+        ReadRequest::WhoAmI => Response::WhoAmI(WhoAmIResponse {
             client_info: ctx
                 .auth
                 .iter()
@@ -225,7 +225,6 @@ pub fn read(
                 })
                 .collect(),
         }),
-        other => panic!("read called for a request it does not serve: {other:?}"),
     })
 }
 

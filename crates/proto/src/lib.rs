@@ -13,6 +13,7 @@
 //! depends on this one.
 #![warn(missing_docs)]
 
+pub mod class;
 pub mod connect;
 pub mod error;
 pub mod jute;
@@ -24,6 +25,7 @@ pub mod request;
 pub mod response;
 pub mod rng;
 
+pub use class::{Classified, OpClass, ReadRequest, SessionRequest, WriteRequest};
 pub use error::ErrorCode;
 pub use jute::{DecodeError, Jute};
 pub use ops::OpCode;

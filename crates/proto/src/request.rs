@@ -197,23 +197,6 @@ impl Request {
             | Request::Unknown(_) => {}
         }
     }
-
-    /// Whether the request changes state and so becomes a transaction.
-    pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Request::Create(..)
-                | Request::CreateTtl(_)
-                | Request::Delete(_)
-                | Request::SetData(_)
-                | Request::SetAcl(_)
-                | Request::Check(_)
-                | Request::Multi(_)
-                | Request::Reconfig(_)
-                | Request::DeleteContainer
-                | Request::CloseSession
-        )
-    }
 }
 
 #[cfg(test)]

@@ -1,20 +1,26 @@
-//! The write pipeline of the core: a prepared transaction waits here until
-//! the log thread reports it durable, then it is applied and answered —
-//! in zxid order.
+//! The write pipeline: a prepared transaction waits here until it is
+//! durable (the log reports it, or Zab delivers it), then it is applied and
+//! answered — in zxid order.
 //!
 //! A session's requests are answered in the order they were sent, so while
 //! a session has writes in the pipeline its later reads wait in a per-session
 //! queue (ZooKeeper's CommitProcessor does the same); its later writes may
 //! enter the pipeline behind the earlier ones. Other sessions are not held up.
+//!
+//! [`Pipeline`] owns that state and decides; the core performs: it submits,
+//! asks for the completions up to a zxid, applies and answers them, and asks
+//! which queued requests may go now.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::core::{multi_result, ConnId, Core};
+use super::requests::{is_write_opcode, multi_result};
+use super::{ConnId, Core, Durability, Effect, FastMap, LogItem};
 use crate::proto::records::proto::{Create2Response, CreateResponse, ReplyHeader};
 use crate::proto::response::Response;
-use crate::proto::{ErrorCode, OpCode, Request};
+use crate::proto::{ErrorCode, OpCode, WriteRequest};
 use crate::session::SessionId;
 use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::ApplyResult;
@@ -35,13 +41,17 @@ pub(super) enum WriteKind {
 }
 
 impl WriteKind {
-    pub(super) fn of(req: &Request) -> WriteKind {
+    pub(super) fn of(req: &WriteRequest) -> WriteKind {
         match req {
-            Request::Create(OpCode::Create, _) => WriteKind::Create,
-            Request::Create(..) | Request::CreateTtl(_) => WriteKind::Create2,
-            Request::Delete(_) => WriteKind::Delete,
-            Request::Multi(_) => WriteKind::Multi,
-            _ => WriteKind::Stat,
+            WriteRequest::Create(OpCode::Create, _) => WriteKind::Create,
+            WriteRequest::Create(..) | WriteRequest::CreateTtl(_) => WriteKind::Create2,
+            WriteRequest::Delete(_) => WriteKind::Delete,
+            WriteRequest::Multi(_) => WriteKind::Multi,
+            WriteRequest::SetData(_)
+            | WriteRequest::SetAcl(_)
+            | WriteRequest::Check(_)
+            | WriteRequest::Reconfig(_)
+            | WriteRequest::DeleteContainer => WriteKind::Stat,
         }
     }
 }
@@ -55,6 +65,7 @@ pub(super) enum Then {
         xid: i32,
         kind: WriteKind,
         failure: Option<ErrorCode>,
+        received_us: u64,
     },
     /// Answer a client's request that failed before prep (an error txn).
     Error {
@@ -69,10 +80,14 @@ pub(super) enum Then {
         read_only: Option<bool>,
     },
     /// The client closed its session: answer, then close the connection.
-    ClientClosed { conn: ConnId, xid: i32 },
+    ClientClosed {
+        conn: ConnId,
+        xid: i32,
+        received_us: u64,
+    },
     /// The session expired: close its connection, if any.
     Expired,
-    /// Server-internal (container reaper).
+    /// Server-internal (container reaper, a learner's request).
     Nothing,
 }
 
@@ -93,8 +108,8 @@ impl Then {
 /// A transaction in the pipeline.
 #[derive(Debug)]
 pub(super) struct Pending {
-    /// Shared with the log thread: a write is never deep-copied to be logged.
-    pub(super) txn: std::sync::Arc<Txn>,
+    /// Shared with the log: a write is never deep-copied to be logged.
+    pub(super) txn: Arc<Txn>,
     pub(super) then: Then,
 }
 
@@ -105,30 +120,29 @@ pub(super) struct Queued {
     pub(super) xid: i32,
     pub(super) op: i32,
     pub(super) body: Bytes,
+    pub(super) received_us: u64,
 }
 
 /// Per-session pipeline state.
 #[derive(Debug, Default)]
-pub(super) struct SessionFlow {
-    /// Transactions of this session not yet applied.
-    pub(super) in_pipeline: usize,
+struct SessionFlow {
+    /// Transactions (or forwarded writes) of this session not yet answered.
+    in_pipeline: usize,
     /// Requests waiting behind them.
-    pub(super) queued: VecDeque<Queued>,
+    queued: VecDeque<Queued>,
 }
 
-/// The pipeline's state inside the core.
+/// Transactions waiting to be durable, and sessions waiting on them.
 #[derive(Debug, Default)]
 pub(super) struct Pipeline {
-    pub(super) pending: VecDeque<Pending>,
-    pub(super) flows: super::core::FastMap<i64, SessionFlow>,
-    /// The log thread; `None` runs in memory (each txn applies at once).
-    pub(super) log: Option<std::sync::mpsc::Sender<std::sync::Arc<Txn>>>,
+    pending: VecDeque<Pending>,
+    flows: FastMap<i64, SessionFlow>,
 }
 
-impl Core {
+impl Pipeline {
     /// Whether a request of `session` must wait behind earlier ones.
     pub(super) fn must_wait(&self, session: i64, is_write: bool) -> bool {
-        match self.pipeline.flows.get(&session) {
+        match self.flows.get(&session) {
             None => false,
             Some(f) => !f.queued.is_empty() || (!is_write && f.in_pipeline > 0),
         }
@@ -136,47 +150,84 @@ impl Core {
 
     /// Parks a request behind its session's writes.
     pub(super) fn queue(&mut self, session: i64, q: Queued) {
-        self.pipeline
-            .flows
-            .entry(session)
-            .or_default()
-            .queued
-            .push_back(q);
+        self.flows.entry(session).or_default().queued.push_back(q);
     }
 
-    /// Sends a transaction to the log; it is applied once durable.
-    pub(super) fn submit(&mut self, txn: Txn, then: Then) {
-        let txn = std::sync::Arc::new(txn);
-        if then.answers_session() {
-            self.pipeline
-                .flows
-                .entry(txn.hdr.client_id)
-                .or_default()
-                .in_pipeline += 1;
+    /// Counts a request that will be answered later (a transaction that
+    /// answers its session, a follower's forwarded write), so that the
+    /// session's later reads wait for it.
+    pub(super) fn hold(&mut self, session: i64) {
+        self.flows.entry(session).or_default().in_pipeline += 1;
+    }
+
+    /// Releases what [`hold`](Self::hold) counted.
+    pub(super) fn release(&mut self, session: i64) {
+        if let Some(f) = self.flows.get_mut(&session) {
+            f.in_pipeline = f.in_pipeline.saturating_sub(1);
         }
+    }
+
+    /// Adds a prepared transaction, in zxid order.
+    pub(super) fn push(&mut self, p: Pending) {
+        if p.then.answers_session() {
+            self.hold(p.txn.hdr.client_id);
+        }
+        self.pending.push_back(p);
+    }
+
+    /// The next transaction that is durable once `zxid` is.
+    pub(super) fn pop_durable(&mut self, zxid: i64) -> Option<Pending> {
+        if self.pending.front()?.txn.hdr.zxid <= zxid {
+            self.pending.pop_front()
+        } else {
+            None
+        }
+    }
+
+    /// The next queued request of `session` that may go now (`None` also
+    /// forgets a session with nothing left).
+    pub(super) fn next_ready(&mut self, session: i64) -> Option<Queued> {
+        let flow = self.flows.get_mut(&session)?;
+        match flow.queued.front().map(|q| is_write_opcode(q.op)) {
+            None => {
+                if flow.in_pipeline == 0 {
+                    self.flows.remove(&session);
+                }
+                None
+            }
+            Some(false) if flow.in_pipeline > 0 => None,
+            Some(_) => flow.queued.pop_front(),
+        }
+    }
+
+    /// Drops every transaction waiting (a new database replaced the tree).
+    pub(super) fn clear_pending(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Drops every session's queue (clients are disconnected).
+    pub(super) fn clear_flows(&mut self) {
+        self.flows.clear();
+    }
+}
+
+impl Core {
+    /// Sends a transaction to the log (or Zab); it is applied once durable.
+    pub(super) fn submit(&mut self, txn: Txn, then: Then) {
+        let txn = Arc::new(txn);
+        self.pipeline.push(Pending {
+            txn: txn.clone(),
+            then,
+        });
         if self.replica.is_some() {
             // Replicated: the txn is proposed; Zab persists it and reports
             // the commit (`Output::Deliver`), which completes it here.
-            self.pipeline.pending.push_back(Pending {
-                txn: txn.clone(),
-                then,
-            });
             self.propose(txn);
             return;
         }
-        match &self.pipeline.log {
-            Some(log) => {
-                if log.send(txn.clone()).is_err() {
-                    tracing::error!("the log thread is gone; stopping");
-                    std::process::exit(1);
-                }
-                self.pipeline.pending.push_back(Pending { txn, then });
-            }
-            None => {
-                let zxid = txn.hdr.zxid;
-                self.pipeline.pending.push_back(Pending { txn, then });
-                self.on_durable(zxid);
-            }
+        match self.durability {
+            Durability::Log => self.emit(Effect::Persist(LogItem::Txn(txn))),
+            Durability::Memory => self.on_durable(txn.hdr.zxid),
         }
     }
 
@@ -184,13 +235,7 @@ impl Core {
     /// waiting requests of the affected sessions proceed.
     pub(super) fn on_durable(&mut self, zxid: i64) {
         let mut touched = Vec::new();
-        while self
-            .pipeline
-            .pending
-            .front()
-            .is_some_and(|p| p.txn.hdr.zxid <= zxid)
-        {
-            let p = self.pipeline.pending.pop_front().expect("checked");
+        while let Some(p) = self.pipeline.pop_durable(zxid) {
             if let Some(session) = self.complete(p) {
                 touched.push(session);
             }
@@ -207,43 +252,17 @@ impl Core {
         let counted = p.then.answers_session();
         self.finish(p);
         if counted {
-            if let Some(f) = self.pipeline.flows.get_mut(&session) {
-                f.in_pipeline -= 1;
-                return Some(session);
-            }
+            self.pipeline.release(session);
+            return Some(session);
         }
         None
     }
 
-    /// Counts a request that will be answered later (a follower's forwarded
-    /// write), so that the session's later reads wait for it.
-    pub(super) fn hold_session(&mut self, session: i64) {
-        self.pipeline.flows.entry(session).or_default().in_pipeline += 1;
-    }
-
+    /// Serves the requests of `session` that may go now.
     pub(super) fn resume_session(&mut self, session: i64) {
-        loop {
-            let Some(flow) = self.pipeline.flows.get_mut(&session) else {
-                return;
-            };
-            let next_is_write = flow
-                .queued
-                .front()
-                .map(|q| super::core::is_write_opcode(q.op));
-            match next_is_write {
-                None => {
-                    if flow.in_pipeline == 0 {
-                        self.pipeline.flows.remove(&session);
-                    }
-                    return;
-                }
-                Some(false) if flow.in_pipeline > 0 => return,
-                Some(_) => {
-                    let q = flow.queued.pop_front().expect("checked");
-                    if self.conns.contains_key(&q.conn) {
-                        self.process(q.conn, session, q.xid, q.op, q.body);
-                    }
-                }
+        while let Some(q) = self.pipeline.next_ready(session) {
+            if self.conns.contains_key(&q.conn) {
+                self.process(q.conn, session, q.xid, q.op, q.body, q.received_us);
             }
         }
     }
@@ -259,7 +278,11 @@ impl Core {
                 xid,
                 kind,
                 failure,
-            } => self.answer_write(conn, xid, zxid, kind, failure, &p.txn, rc),
+                received_us,
+            } => {
+                self.answer_write(conn, xid, zxid, kind, failure, &p.txn, rc);
+                self.record_latency(received_us);
+            }
             // ZooKeeper reports SESSIONMOVED by closing the connection.
             Then::Error {
                 conn,
@@ -280,9 +303,14 @@ impl Core {
                 timeout_ms,
                 read_only,
             } => self.complete_handshake(conn, session, timeout_ms, read_only),
-            Then::ClientClosed { conn, xid } => {
+            Then::ClientClosed {
+                conn,
+                xid,
+                received_us,
+            } => {
                 self.sessions.remove(SessionId(session));
                 self.send(conn, ReplyHeader { xid, zxid, err: 0 }, None);
+                self.record_latency(received_us);
                 self.close_conn(conn);
             }
             Then::Expired => {
@@ -336,5 +364,55 @@ impl Core {
             WriteKind::Multi => Response::Multi(rc.multi.into_iter().map(multi_result).collect()),
         };
         self.send(conn, hdr(0), Some(&rsp));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(op: OpCode) -> Queued {
+        Queued {
+            conn: 1,
+            xid: 1,
+            op: op.code(),
+            body: Bytes::new(),
+            received_us: 0,
+        }
+    }
+
+    #[test]
+    fn reads_wait_behind_their_sessions_writes_but_writes_do_not() {
+        let mut p = Pipeline::default();
+        assert!(!p.must_wait(7, false));
+        p.hold(7);
+        assert!(p.must_wait(7, false), "a read waits for the pending write");
+        assert!(
+            !p.must_wait(7, true),
+            "a write may follow it into the pipeline"
+        );
+        assert!(!p.must_wait(8, false), "other sessions are not held up");
+        p.queue(7, queued(OpCode::GetData));
+        assert!(p.must_wait(7, true), "nothing overtakes a queued request");
+    }
+
+    #[test]
+    fn queued_requests_go_in_order_once_released() {
+        let mut p = Pipeline::default();
+        p.hold(7);
+        p.queue(7, queued(OpCode::GetData));
+        p.queue(7, queued(OpCode::SetData));
+        p.queue(7, queued(OpCode::Exists));
+        assert!(p.next_ready(7).is_none(), "the read still waits");
+        p.release(7);
+        assert_eq!(p.next_ready(7).map(|q| q.op), Some(OpCode::GetData.code()));
+        assert_eq!(p.next_ready(7).map(|q| q.op), Some(OpCode::SetData.code()));
+        // The core would count the write it just prepared.
+        p.hold(7);
+        assert!(p.next_ready(7).is_none(), "the read behind the write waits");
+        p.release(7);
+        assert_eq!(p.next_ready(7).map(|q| q.op), Some(OpCode::Exists.code()));
+        assert!(p.next_ready(7).is_none());
+        assert!(!p.must_wait(7, false), "the session's flow is forgotten");
     }
 }

@@ -10,12 +10,12 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::core::{ConnId, Core};
 use super::pipeline::{Then, WriteKind};
+use super::{ConnId, Core};
 use crate::proto::records::data::Id;
 use crate::proto::records::proto::{ReplyHeader, SyncResponse};
 use crate::proto::response::Response;
-use crate::proto::{ErrorCode, OpCode, Request};
+use crate::proto::{Classified, ErrorCode, OpCode, ReadRequest, Request};
 use crate::session::SessionId;
 use crate::tree::prep::PrepCtx;
 use crate::zab::peer::SyncTarget;
@@ -23,7 +23,7 @@ use crate::zab::LinkId;
 
 /// Whether a follower must send this request to the leader.
 pub(super) fn goes_to_leader(op: i32) -> bool {
-    super::core::is_write_opcode(op)
+    super::requests::is_write_opcode(op)
         || op == OpCode::CloseSession.code()
         || op == OpCode::Sync.code()
 }
@@ -40,7 +40,15 @@ fn request_data(session: i64, cxid: i32, op: i32, body: &[u8]) -> Bytes {
 impl Core {
     /// Follower: sends a client's request to the leader and remembers how to
     /// answer it when its commit (or SYNC) comes back.
-    pub(super) fn forward(&mut self, conn: ConnId, session: i64, xid: i32, op: i32, body: Bytes) {
+    pub(super) fn forward(
+        &mut self,
+        conn: ConnId,
+        session: i64,
+        xid: i32,
+        op: i32,
+        body: Bytes,
+        received_us: u64,
+    ) {
         let auth = self
             .conns
             .get(&conn)
@@ -55,32 +63,35 @@ impl Core {
             return;
         }
         if op == OpCode::Sync.code() {
-            let path = Request::decode(op, &mut body.clone())
-                .ok()
-                .and_then(|r| match r {
-                    Request::Sync(s) => Some(s.path),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            self.hold_session(session);
+            let path = match Request::decode(op, &mut body.clone()).map(Request::classify) {
+                Ok(Classified::Read(ReadRequest::Sync(s))) => s.path,
+                _ => String::new(),
+            };
+            self.pipeline.hold(session);
             self.replica_mut().syncs.push_back((conn, xid, path));
             return;
         }
         let then = if op == OpCode::CloseSession.code() {
             self.sessions.set_closing(SessionId(session));
-            Then::ClientClosed { conn, xid }
+            Then::ClientClosed {
+                conn,
+                xid,
+                received_us,
+            }
         } else {
-            let kind = Request::decode(op, &mut body.clone())
-                .map(|r| WriteKind::of(&r))
-                .unwrap_or(WriteKind::Stat);
+            let kind = match Request::decode(op, &mut body.clone()).map(Request::classify) {
+                Ok(Classified::Write(w)) => WriteKind::of(&w),
+                _ => WriteKind::Stat,
+            };
             Then::Reply {
                 conn,
                 xid,
                 kind,
                 failure: None,
+                received_us,
             }
         };
-        self.hold_session(session);
+        self.pipeline.hold(session);
         self.replica_mut()
             .forwarded
             .entry(session)
@@ -109,7 +120,7 @@ impl Core {
             self.close_conn(conn);
             return;
         }
-        self.hold_session(session);
+        self.pipeline.hold(session);
         self.replica_mut()
             .forwarded
             .entry(session)
@@ -128,7 +139,7 @@ impl Core {
     /// before it is committed.
     pub(super) fn local_sync(&mut self, conn: ConnId, session: i64, xid: i32, path: String) {
         let now = self.now_ms();
-        self.hold_session(session);
+        self.pipeline.hold(session);
         let r = self.replica_mut();
         let token = r.next_token;
         r.next_token += 1;
@@ -150,9 +161,7 @@ impl Core {
             Some(&Response::Sync(SyncResponse { path })),
         );
         if let Some(session) = session {
-            if let Some(f) = self.pipeline.flows.get_mut(&session) {
-                f.in_pipeline = f.in_pipeline.saturating_sub(1);
-            }
+            self.pipeline.release(session);
             self.resume_session(session);
         }
     }
@@ -197,14 +206,11 @@ impl Core {
             .unwrap_or_default();
         let now = self.now_ms();
         for (conn, timeout, read_only) in waiting {
-            let Some(c) = self.conns.get(&conn) else {
+            if !self.conns.contains_key(&conn) {
                 continue;
-            };
+            }
             if !valid {
-                let refusal = super::lifecycle::refusal_frame(read_only);
-                let _ = c
-                    .out
-                    .push(super::core::Out::Frame(refusal.clone()), refusal.len());
+                self.send_handshake(conn, super::lifecycle::refusal_frame(read_only));
                 self.close_conn(conn);
                 continue;
             }
@@ -266,10 +272,10 @@ impl Core {
             session,
             cxid,
             zxid,
-            time: super::core::wall_ms(),
+            time: self.wall_ms(),
             auth: &authinfo,
         };
-        let txn = match (known, Request::decode(op, &mut d)) {
+        let txn = match (known, Request::decode(op, &mut d).map(Request::classify)) {
             (false, _) => {
                 ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionExpired))
                     .0
@@ -278,7 +284,7 @@ impl Core {
                 ctx.finish(OpCode::Error.code(), Err(ErrorCode::SessionMoved))
                     .0
             }
-            (true, Ok(req)) if req.is_write() => self.prep.prep(&self.tree, &ctx, &req).0,
+            (true, Ok(Classified::Write(req))) => self.prep.prep(&self.tree, &ctx, &req).0,
             (true, _) => {
                 ctx.finish(OpCode::Error.code(), Err(ErrorCode::MarshallingError))
                     .0

@@ -17,23 +17,22 @@ use std::sync::Arc;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::core::{ConnId, Core};
 use super::pipeline::{Pending, Then};
-use super::quorum_net::{NetEvent, QuorumNet};
+use super::{ConnId, Core, CoreError, Database, Durability, Effect, LogItem, NetCmd};
+use crate::server::quorum_net::NetEvent;
 use crate::session::{SessionId, SessionTracker};
-use crate::storage::{self, EpochFile};
+use crate::storage::{self, EpochFile, StorageError};
 use crate::tree::prep::Prep;
 use crate::tree::txn::{Txn, TxnBody};
-use crate::zab::{DurableState, Entry, Output, Packet, Peer, ServerState, Sid, Zxid};
+use crate::zab::{Entry, Output, Packet, Peer, ServerState, Zxid};
 
 /// How many recent log entries a restarted server keeps for DIFFs
 /// (`zookeeper.commitLogCount`).
 pub const COMMIT_LOG_COUNT: usize = 500;
 
 /// Replication state owned by the core.
-pub(crate) struct Replica {
+pub struct Replica {
     pub(crate) peer: Peer,
-    pub(super) net: QuorumNet,
     /// Txns logged but not applied (leader proposals, follower proposals).
     pub(super) inflight: BTreeMap<i64, Arc<Txn>>,
     /// Follower: forwarded requests awaiting their commit, per session, in
@@ -45,7 +44,7 @@ pub(crate) struct Replica {
     pub(super) syncs: VecDeque<(ConnId, i32, String)>,
     /// Leader: which member each session's client is connected to
     /// (ZooKeeper's session owner); a write from elsewhere is SESSIONMOVED.
-    pub(super) owners: HashMap<i64, Sid>,
+    pub(super) owners: HashMap<i64, crate::zab::Sid>,
     /// Learner: reconnecting clients waiting for the leader's REVALIDATE
     /// answer, per session: (connection, timeout, readOnly byte).
     pub(super) revalidating: HashMap<i64, Vec<(ConnId, u32, Option<bool>)>>,
@@ -57,10 +56,10 @@ pub(crate) struct Replica {
 }
 
 impl Replica {
-    pub(crate) fn new(peer: Peer, net: QuorumNet) -> Replica {
+    /// Replication state around a Zab peer.
+    pub fn new(peer: Peer) -> Replica {
         Replica {
             peer,
-            net,
             inflight: BTreeMap::new(),
             forwarded: HashMap::new(),
             touched: HashMap::new(),
@@ -78,62 +77,9 @@ impl Replica {
     }
 }
 
-/// What the disk holds, for a (re)starting Zab peer: epochs, the last
-/// zxid and the newest log entries.
-pub(crate) fn durable_state(
-    opts: &super::ServerOptions,
-    last_zxid: i64,
-    replayed_after: i64,
-) -> Result<DurableState, storage::StorageError> {
-    let epochs = storage::load_epochs(&opts.data_dir, last_zxid)?;
-    // Streamed, keeping only the newest entries: the log after the snapshot
-    // can hold up to snapCount transactions.
-    let mut recent = std::collections::VecDeque::with_capacity(COMMIT_LOG_COUNT);
-    for e in storage::TxnLogReader::open(&opts.data_log_dir, replayed_after)? {
-        let t = e?.txn;
-        if t.hdr.zxid > last_zxid {
-            break;
-        }
-        if recent.len() == COMMIT_LOG_COUNT {
-            recent.pop_front();
-        }
-        recent.push_back(t);
-    }
-    let recent = recent
-        .iter()
-        .map(|t| Entry {
-            zxid: Zxid(t.hdr.zxid),
-            txn: marshal(t),
-        })
-        .collect();
-    Ok(DurableState {
-        accepted_epoch: epochs.accepted,
-        current_epoch: epochs.current,
-        last_zxid: Zxid(last_zxid),
-        recent,
-    })
-}
-
-fn marshal(t: &Txn) -> Bytes {
-    let mut b = BytesMut::new();
-    storage::entry::marshal(t, &mut b);
-    b.freeze()
-}
-
-fn fatal(what: &str, e: impl std::fmt::Display) -> ! {
-    tracing::error!("{what}: {e}; stopping");
-    eprintln!("ferrozk: {what}: {e}");
-    std::process::exit(1);
-}
-
 impl Core {
     pub(crate) fn replica_mut(&mut self) -> &mut Replica {
         self.replica.as_mut().expect("replicated")
-    }
-
-    /// Whether clients may be served now.
-    pub(super) fn serving(&self) -> bool {
-        self.replica.as_ref().is_none_or(|r| r.peer.is_serving())
     }
 
     /// Whether this server expires sessions and reaps containers: a
@@ -184,9 +130,10 @@ impl Core {
     pub(super) fn propose(&mut self, txn: Arc<Txn>) {
         let now = self.now_ms();
         let zxid = txn.hdr.zxid;
+        // Marshalled once: these bytes go to the quorum and to the log.
         let entry = Entry {
             zxid: Zxid(zxid),
-            txn: marshal(&txn),
+            txn: storage::entry::marshalled(&txn),
         };
         let r = self.replica_mut();
         r.inflight.insert(zxid, txn);
@@ -198,16 +145,23 @@ impl Core {
         self.zab_outputs();
     }
 
-    /// Performs Zab's outputs, in order, until it has nothing more to say.
+    /// Performs Zab's outputs, in order, until it has nothing more to say —
+    /// or until one needs a reload, whose answer ([`super::Input::Reloaded`])
+    /// resumes the rest.
     pub(super) fn zab_outputs(&mut self) {
         loop {
+            if self.reloading.is_some() {
+                return;
+            }
+            if let Some(o) = self.deferred.pop_front() {
+                self.zab_output(o);
+                continue;
+            }
             let outs = self.replica_mut().peer.take_outputs();
             if outs.is_empty() {
                 break;
             }
-            for o in outs {
-                self.zab_output(o);
-            }
+            self.deferred.extend(outs);
         }
         let serving = self.serving();
         let r = self.replica_mut();
@@ -227,10 +181,10 @@ impl Core {
     fn zab_output(&mut self, o: Output) {
         let now = self.now_ms();
         match o {
-            Output::Notify { to, n } => self.replica_mut().net.notify(to, n),
-            Output::Connect { to } => self.replica_mut().net.connect(to),
-            Output::Send { link, packet } => self.replica_mut().net.send(link, packet),
-            Output::Close { link } => self.replica_mut().net.close(link),
+            Output::Notify { to, n } => self.emit(Effect::Net(NetCmd::Notify { to, n })),
+            Output::Connect { to } => self.emit(Effect::Net(NetCmd::Connect { to })),
+            Output::Send { link, packet } => self.emit(Effect::Net(NetCmd::Send { link, packet })),
+            Output::Close { link } => self.emit(Effect::Net(NetCmd::Close { link })),
             Output::SendSnapshot { link, zxid } => {
                 if self.tree.last_zxid != zxid.0 {
                     tracing::warn!(
@@ -239,67 +193,62 @@ impl Core {
                     );
                 }
                 let image = storage::image::encode_image(&self.tree, &self.session_list());
-                self.replica_mut()
-                    .net
-                    .send(link, Packet::Snap { zxid, image });
+                let packet = Packet::Snap { zxid, image };
+                self.emit(Effect::Net(NetCmd::Send { link, packet }));
             }
             Output::Persist(entry) => {
-                let txn = match self.replica_mut().inflight.get(&entry.zxid.0) {
-                    Some(t) => t.clone(),
-                    None => match storage::entry::unmarshal(entry.txn.clone()) {
-                        Ok(t) => {
-                            let t = Arc::new(t);
-                            self.replica_mut().inflight.insert(entry.zxid.0, t.clone());
-                            t
-                        }
-                        Err(e) => fatal(
-                            &format!("undecodable txn {} from the leader", entry.zxid),
-                            e,
-                        ),
-                    },
-                };
-                match &self.pipeline.log {
-                    Some(log) => {
-                        if log.send(txn).is_err() {
-                            fatal("the log thread", "gone");
-                        }
+                // A follower's proposal is decoded here, to be applied at
+                // its commit (the link checked that it decodes); a leader's
+                // own is in flight already.
+                let known = self.replica_mut().inflight.contains_key(&entry.zxid.0);
+                let decoded = (!known).then(|| storage::entry::unmarshal(entry.txn.clone()));
+                match decoded {
+                    Some(Ok(t)) => {
+                        self.replica_mut()
+                            .inflight
+                            .insert(entry.zxid.0, Arc::new(t));
                     }
-                    None => {
-                        // In memory: durable at once.
+                    Some(Err(e)) => {
+                        return self.fatal(CoreError::Replication(format!(
+                            "undecodable txn {} from the leader: {e}",
+                            entry.zxid
+                        )))
+                    }
+                    None => {}
+                }
+                match self.durability {
+                    Durability::Log => self.emit(Effect::Persist(LogItem::Marshalled {
+                        zxid: entry.zxid.0,
+                        bytes: entry.txn,
+                    })),
+                    Durability::Memory => {
                         let z = entry.zxid;
                         self.replica_mut().peer.persisted(now, z);
                     }
                 }
             }
-            Output::Truncate(zxid) => self.reload_from_disk(Some(zxid)),
-            Output::Reload => {
-                self.reload_from_disk(None);
-                let last = self.tree.last_zxid;
-                match durable_state(&self.opts, last, last) {
-                    Ok(d) => self.replica_mut().peer.reload(now, d),
-                    Err(e) => fatal("reading the data directory", e),
-                }
-            }
+            Output::Truncate(zxid) => self.reload(Some(zxid), false),
+            Output::Reload => self.reload(None, true),
             Output::InstallSnapshot { zxid, image } => self.install_image(zxid, &image),
             Output::SaveSnapshot { zxid } => {
                 let sessions = self.session_list();
-                if let Err(e) =
-                    storage::write_snapshot(&self.opts.data_dir, zxid.0, &self.tree, &sessions)
-                {
-                    fatal("writing the snapshot from the leader", e);
+                if let Some(store) = self.snapshots.as_mut() {
+                    if let Err(source) = store.save(zxid.0, &self.tree, &sessions) {
+                        self.fatal(CoreError::Storage {
+                            what: "writing the snapshot from the leader".into(),
+                            source,
+                        });
+                    }
                 }
             }
-            Output::SetAcceptedEpoch(e) => {
-                if let Err(err) = storage::write_epoch(&self.opts.data_dir, EpochFile::Accepted, e)
-                {
-                    fatal("writing acceptedEpoch", err);
-                }
-            }
-            Output::SetCurrentEpoch(e) => {
-                if let Err(err) = storage::write_epoch(&self.opts.data_dir, EpochFile::Current, e) {
-                    fatal("writing currentEpoch", err);
-                }
-            }
+            Output::SetAcceptedEpoch(epoch) => self.emit(Effect::WriteEpoch {
+                file: EpochFile::Accepted,
+                epoch,
+            }),
+            Output::SetCurrentEpoch(epoch) => self.emit(Effect::WriteEpoch {
+                file: EpochFile::Current,
+                epoch,
+            }),
             Output::Deliver(entry) => self.deliver_committed(entry),
             Output::FastForward { through } => self.fast_forward(through),
             Output::Role {
@@ -307,7 +256,7 @@ impl Core {
                 epoch,
                 leader,
             } => {
-                self.replica_mut().net.listen(state == ServerState::Leading);
+                self.emit(Effect::Net(NetCmd::Listen(state == ServerState::Leading)));
                 tracing::info!(
                     "role: {} (epoch {epoch}, leader {leader:?})",
                     state.role_name()
@@ -363,13 +312,6 @@ impl Core {
         }
     }
 
-    pub(super) fn session_list(&self) -> Vec<(i64, i32)> {
-        self.sessions
-            .sessions()
-            .map(|s| (s.id.0, s.timeout_ms as i32))
-            .collect()
-    }
-
     /// Leader established: proposals continue at `epoch`'s first zxid; the
     /// sessions it learned about as a follower start their timeouts now.
     fn established(&mut self, epoch: u32, through: Zxid) {
@@ -397,7 +339,12 @@ impl Core {
             Some(t) => t,
             None => match storage::entry::unmarshal(entry.txn) {
                 Ok(t) => Arc::new(t),
-                Err(e) => fatal(&format!("undecodable committed txn {}", entry.zxid), e),
+                Err(e) => {
+                    return self.fatal(CoreError::Replication(format!(
+                        "undecodable committed txn {}: {e}",
+                        entry.zxid
+                    )))
+                }
             },
         };
         let (session, cxid) = (txn.hdr.client_id, txn.hdr.cxid);
@@ -430,11 +377,7 @@ impl Core {
     /// Applies logged but unapplied txns (leaving a role), answering no one.
     fn fast_forward(&mut self, through: Zxid) {
         // Leader: its pending proposals are exactly those txns.
-        while let Some(p) = self.pipeline.pending.front() {
-            if p.txn.hdr.zxid > through.0 {
-                break;
-            }
-            let p = self.pipeline.pending.pop_front().expect("front");
+        while let Some(p) = self.pipeline.pop_durable(through.0) {
             self.commit(&p.txn);
         }
         let txns: Vec<Arc<Txn>> = {
@@ -466,20 +409,24 @@ impl Core {
         r.touched.clear();
         r.owners.clear();
         r.revalidating.clear();
-        self.pipeline.flows.clear();
+        self.pipeline.clear_flows();
     }
 
     /// SNAP: the leader's image replaces the tree and the sessions.
     fn install_image(&mut self, zxid: Zxid, image: &Bytes) {
         let img = match storage::image::decode_image(image, self.opts.extended_types) {
             Ok(i) => i,
-            Err(e) => fatal("decoding the leader's snapshot", e),
+            Err(e) => {
+                return self.fatal(CoreError::Replication(format!(
+                    "decoding the leader's snapshot: {e}"
+                )))
+            }
         };
         let mut tree = img.tree;
         tree.last_zxid = zxid.0;
         self.set_database(tree, img.sessions.iter().map(|(id, t)| (*id, *t)));
         self.replica_mut().inflight.clear();
-        self.pipeline.pending.clear();
+        self.pipeline.clear_pending();
     }
 
     /// Starts `prep` afresh on the tree as it is, its running digest
@@ -508,41 +455,46 @@ impl Core {
         self.sessions = SessionTracker::new(
             self.opts.server_id,
             self.opts.tick_ms,
-            super::core::wall_ms() as u64,
+            self.wall_ms() as u64,
         );
         for (id, timeout) in sessions {
             self.sessions.add(SessionId(id), timeout.max(0) as u32, now);
         }
     }
 
-    /// TRUNC (cut the log after `zxid` first) or a reload: stop the log
-    /// thread, rebuild the tree from disk, restart the log.
-    fn reload_from_disk(&mut self, truncate: Option<Zxid>) {
-        self.stop_log();
-        if let Some(z) = truncate {
-            match storage::truncate_log(&self.opts.data_log_dir, z.0) {
-                Ok(true) => {}
-                Ok(false) if z.0 == 0 => {}
-                Ok(false) => fatal("TRUNC", format!("the log does not reach zxid {z}")),
-                Err(e) => fatal("TRUNC", e),
-            }
-            for s in storage::snapshots_after(&self.opts.data_dir, z.0).unwrap_or_default() {
-                // A snapshot ahead of the cut would resurrect what was cut.
-                tracing::warn!("removing snapshot {} (after TRUNC to {z})", s.display());
-                let _ = std::fs::remove_file(&s);
-            }
-        }
-        let rec = match super::persist::recover(&self.opts) {
-            Ok(r) => r,
-            Err(e) => fatal("reloading the database", e),
+    /// TRUNC (cut the log after `zxid` first) or a reload: the runtime
+    /// stops the log, rebuilds the database from disk and restarts the log;
+    /// Zab's later outputs wait for its answer.
+    fn reload(&mut self, truncate: Option<Zxid>, durable: bool) {
+        self.reloading = Some(durable);
+        self.emit(Effect::Reload { truncate, durable });
+    }
+
+    /// The runtime's answer to [`Effect::Reload`].
+    pub(super) fn reloaded(&mut self, db: Result<Database, StorageError>) {
+        let Some(durable) = self.reloading.take() else {
+            panic!("invariant: a reload answer with no reload asked for");
         };
-        self.set_database(rec.tree, rec.sessions.into_iter());
+        let db = match db {
+            Ok(db) => db,
+            Err(source) => {
+                return self.fatal(CoreError::Storage {
+                    what: "reloading the database".into(),
+                    source,
+                })
+            }
+        };
+        self.set_database(db.tree, db.sessions.into_iter());
         self.replica_mut().inflight.clear();
-        self.pipeline.pending.clear();
-        match super::persist::open_log(&self.opts) {
-            Ok(log) => self.start_log(Box::new(log)),
-            Err(e) => fatal("reopening the log", e),
+        self.pipeline.clear_pending();
+        if durable {
+            let Some(d) = db.durable else {
+                panic!("invariant: a reload for Zab came back without its durable state");
+            };
+            let now = self.now_ms();
+            self.replica_mut().peer.reload(now, d);
         }
+        self.zab_outputs();
     }
 
     fn sync_done(&mut self, token: Option<u64>) {

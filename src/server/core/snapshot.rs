@@ -20,16 +20,17 @@
 //! it, the fuzzy snapshot legitimately differs from any single zxid).
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 
 use bytes::Bytes;
 
-use super::core::Core;
+use super::Core;
 use crate::proto::records::data::{StatPersisted, ACL};
+use crate::storage::StorageError;
 use crate::tree::acl::OPEN_UNSAFE_ACL_ID;
 use crate::tree::data_tree::join;
+use crate::tree::DataTree;
 
-/// One piece of a snapshot, sent to the writer thread.
+/// One piece of a snapshot, handed to its writer.
 #[derive(Debug)]
 pub enum SnapPiece {
     /// A node (written in this order).
@@ -48,31 +49,41 @@ pub enum SnapPiece {
     Done(Option<(i64, i64)>),
 }
 
-/// What a snapshot writer does with the pieces (the storage layer).
-pub trait SnapshotSink: Send + 'static {
-    /// Starts a snapshot named for `zxid` with these sessions and ACLs.
+/// Why a writer did not take a piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterBusy {
+    /// It is behind: offer the piece again later.
+    Full,
+    /// It is gone (the snapshot failed: nothing is lost, the log has every
+    /// transaction).
+    Gone,
+}
+
+/// Takes the pieces of one fuzzy snapshot without blocking the core (the
+/// disk implementation hands them to a writer thread).
+pub trait SnapshotWriter: Send {
+    /// Takes a piece, or says why not.
+    fn try_put(&mut self, piece: SnapPiece) -> Result<(), WriterBusy>;
+}
+
+/// Where snapshots go.
+pub trait SnapshotStore: Send {
+    /// Starts a fuzzy snapshot named for `zxid`, with these sessions and
+    /// ACLs (the header), whose nodes follow through the writer.
     fn begin(
         &mut self,
         zxid: i64,
-        sessions: &[(i64, i32)],
-        acls: &BTreeMap<i64, Vec<ACL>>,
-    ) -> Result<(), String>;
-    /// Writes one node.
-    fn node(
+        sessions: Vec<(i64, i32)>,
+        acls: BTreeMap<i64, Vec<ACL>>,
+    ) -> Box<dyn SnapshotWriter>;
+    /// Writes a complete snapshot of `tree` now (after a SNAP from the
+    /// leader: the log starts after it).
+    fn save(
         &mut self,
-        path: &str,
-        data: Option<&Bytes>,
-        acl: i64,
-        stat: &StatPersisted,
-    ) -> Result<(), String>;
-    /// Completes the file (checksum, digest trailer, fsync, rename).
-    fn finish(&mut self, digest: Option<(i64, i64)>) -> Result<(), String>;
-}
-
-/// Makes snapshot sinks; one per snapshot.
-pub trait SnapshotFactory: Send + 'static {
-    /// A sink for the next snapshot.
-    fn sink(&mut self) -> Box<dyn SnapshotSink>;
+        zxid: i64,
+        tree: &DataTree,
+        sessions: &[(i64, i32)],
+    ) -> Result<(), StorageError>;
 }
 
 /// A snapshot in progress.
@@ -80,76 +91,36 @@ pub(super) struct SnapshotJob {
     zxid: i64,
     max_acl_id: i64,
     stack: Vec<String>,
-    tx: SyncSender<SnapPiece>,
-    /// The writer's queue was full at the last step: the core waits a
-    /// little instead of retrying at once (which spun the core loop).
+    writer: Box<dyn SnapshotWriter>,
+    /// The writer was behind at the last step: the runtime waits a little
+    /// instead of retrying at once (which spun the loop).
     pub(super) stalled: bool,
 }
 
-/// Nodes handed over per step; small enough to keep request latency flat.
-pub(super) const CHUNK: usize = 512;
-
-/// Runs one snapshot's IO on its own thread.
-fn spawn_writer(
-    mut sink: Box<dyn SnapshotSink>,
-    rx: Receiver<SnapPiece>,
-    zxid: i64,
-    sessions: Vec<(i64, i32)>,
-    acls: BTreeMap<i64, Vec<ACL>>,
-) {
-    std::thread::Builder::new()
-        .name("ferrozk-snapshot".into())
-        .spawn(move || {
-            let result = (|| {
-                sink.begin(zxid, &sessions, &acls)?;
-                while let Ok(piece) = rx.recv() {
-                    match piece {
-                        SnapPiece::Node {
-                            path,
-                            data,
-                            acl,
-                            stat,
-                        } => sink.node(&path, data.as_ref(), acl, &stat)?,
-                        SnapPiece::Done(digest) => return sink.finish(digest),
-                    }
-                }
-                Err("snapshot abandoned".to_string())
-            })();
-            match result {
-                Ok(()) => tracing::info!("snapshot 0x{zxid:x} written"),
-                // A failed snapshot loses nothing (the log has every
-                // transaction); the next roll tries again.
-                Err(e) => tracing::error!("snapshot 0x{zxid:x} failed: {e}"),
-            }
-        })
-        .expect("spawn the snapshot thread");
-}
+/// Nodes handed over per step when idle; small enough to keep request
+/// latency flat.
+pub const CHUNK: usize = 512;
 
 impl Core {
     /// Starts a snapshot unless one is running.
-    pub(crate) fn start_snapshot(&mut self) {
+    pub(super) fn start_snapshot(&mut self) {
         if self.snapshot.is_some() {
             tracing::warn!("log rolled while a snapshot is still being written; skipping this one");
             return;
         }
-        let Some(factory) = self.snapshots.as_mut() else {
-            return;
-        };
         let zxid = self.tree.last_zxid;
-        let sessions: Vec<(i64, i32)> = self
-            .sessions
-            .sessions()
-            .map(|s| (s.id.0, s.timeout_ms as i32))
-            .collect();
+        let sessions = self.session_list();
         let acls = self.tree.acls.map();
         let max_acl_id = acls.keys().next_back().copied().unwrap_or(0);
-        let (tx, rx) = sync_channel(4 * CHUNK);
-        spawn_writer(factory.sink(), rx, zxid, sessions, acls);
+        let Some(store) = self.snapshots.as_mut() else {
+            return;
+        };
+        let writer = store.begin(zxid, sessions, acls);
         self.snapshot = Some(SnapshotJob {
             zxid,
             max_acl_id,
             stack: vec!["/".to_string()],
-            tx,
+            writer,
             stalled: false,
         });
         tracing::info!("snapshot 0x{zxid:x} started");
@@ -163,7 +134,7 @@ impl Core {
         for _ in 0..budget {
             let Some(path) = job.stack.pop() else {
                 let end = Some((self.tree.last_zxid, self.applied_digest));
-                let _ = job.tx.send(SnapPiece::Done(end));
+                let _ = job.writer.try_put(SnapPiece::Done(end));
                 self.snapshot = None;
                 return false;
             };
@@ -184,7 +155,7 @@ impl Core {
                 acl,
                 stat: node.stat.clone(),
             };
-            match job.tx.try_send(piece) {
+            match job.writer.try_put(piece) {
                 Ok(()) => {
                     job.stalled = false;
                     job.stack.extend(
@@ -195,13 +166,13 @@ impl Core {
                             .map(|c| join(&path, c)),
                     )
                 }
-                Err(TrySendError::Full(_)) => {
+                Err(WriterBusy::Full) => {
                     // The writer is behind: yield to requests, retry later.
                     job.stack.push(path);
                     job.stalled = true;
                     return true;
                 }
-                Err(TrySendError::Disconnected(_)) => {
+                Err(WriterBusy::Gone) => {
                     self.snapshot = None;
                     return false;
                 }

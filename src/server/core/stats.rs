@@ -1,7 +1,5 @@
 //! Counters for the four-letter words and metrics.
 
-use std::time::Duration;
-
 /// Server-wide request statistics (ServerStats).
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
@@ -23,9 +21,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Records one request's processing time.
-    pub fn record_latency(&mut self, d: Duration) {
-        let us = d.as_micros() as u64;
+    /// Records one request's latency (arrival to answer), in µs.
+    pub fn record_latency_us(&mut self, us: u64) {
         if self.count == 0 || us < self.min_us {
             self.min_us = us;
         }

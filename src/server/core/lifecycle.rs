@@ -7,13 +7,12 @@ use std::net::SocketAddr;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::core::{wall_ms, Conn, ConnId, Core, Out};
-use super::outbox::OutboxTx;
 use super::pipeline::Then;
+use super::{Conn, ConnId, Core};
 use crate::proto::connect::{self, Connect};
 use crate::proto::records::data::Id;
 use crate::proto::records::proto::ConnectResponse;
-use crate::proto::{OpCode, Request};
+use crate::proto::OpCode;
 use crate::session::{self, SessionId};
 use crate::tree::node::NodeKind;
 use crate::tree::prep::PrepCtx;
@@ -63,7 +62,7 @@ impl Core {
     /// ContainerManager: deletes empty containers that once had children and
     /// expired TTL nodes, through ordinary deleteContainer transactions.
     pub(super) fn reap_containers(&mut self) {
-        let now = wall_ms();
+        let now = self.wall_ms();
         let mut candidates = Vec::new();
         for p in self.tree.containers() {
             if let Some(n) = self.tree.get(p) {
@@ -88,7 +87,7 @@ impl Core {
                 session: 0,
                 cxid: 0,
                 zxid,
-                time: wall_ms(),
+                time: self.wall_ms(),
                 auth: &[],
             };
             let (txn, _) = self.prep.delete_container(&self.tree, &ctx, &p);
@@ -96,17 +95,11 @@ impl Core {
         }
     }
 
-    pub(super) fn on_connect(
-        &mut self,
-        conn: ConnId,
-        c: Connect,
-        peer: SocketAddr,
-        out: OutboxTx<Out>,
-    ) {
+    pub(super) fn on_connect(&mut self, conn: ConnId, c: Connect, peer: SocketAddr) {
         let req = &c.req;
         if !self.serving() {
             tracing::info!(%peer, "refusing session: no leader established");
-            out.push_uncounted(Out::Close);
+            self.close_conn(conn);
             return;
         }
         if req.last_zxid_seen > self.tree.last_zxid {
@@ -116,7 +109,7 @@ impl Core {
                 req.last_zxid_seen,
                 self.tree.last_zxid
             );
-            out.push_uncounted(Out::Close);
+            self.close_conn(conn);
             return;
         }
         let timeout = session::negotiate(
@@ -133,7 +126,6 @@ impl Core {
             session,
             auth: auth_inserted.clone(),
             auth_inserted: auth_inserted.clone(),
-            out: out.clone(),
             peer,
             received: 1,
             sent: 0,
@@ -179,9 +171,8 @@ impl Core {
         if !(pw_ok && self.sessions.touch(SessionId(id), now)) {
             // Wrong password, unknown or expired: ZooKeeper answers with a
             // zero timeout and closes.
-            let refusal = refusal_frame(read_only);
-            let _ = out.push(Out::Frame(refusal.clone()), refusal.len());
-            out.push_uncounted(Out::Close);
+            self.send_handshake(conn, refusal_frame(read_only));
+            self.close_conn(conn);
             return;
         }
         if let Some(r) = self.replica.as_mut() {
@@ -218,12 +209,8 @@ impl Core {
             session_id: session,
             passwd: Some(Bytes::copy_from_slice(&session::password(session))),
         };
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.sent += 1;
-            let f = handshake_frame(&rsp, read_only);
-            let size = f.len();
-            // The first frame of a connection: an empty queue takes it.
-            let _ = c.out.push(Out::Frame(f), size);
+        if self.conns.contains_key(&conn) {
+            self.send_handshake(conn, handshake_frame(&rsp, read_only));
         }
     }
 
@@ -235,7 +222,7 @@ impl Core {
             session: id,
             cxid: 0,
             zxid,
-            time: wall_ms(),
+            time: self.wall_ms(),
             auth: &[],
         };
         let body = crate::proto::records::txn::CreateSessionTxn {
@@ -258,10 +245,10 @@ impl Core {
             session,
             cxid,
             zxid,
-            time: wall_ms(),
+            time: self.wall_ms(),
             auth: &[],
         };
-        self.prep.prep(&self.tree, &ctx, &Request::CloseSession).0
+        self.prep.close_session_txn(&self.tree, &ctx)
     }
 }
 

@@ -1,0 +1,394 @@
+//! The driver: the one task that runs the core ([`Core`]) on tokio. It
+//! turns what arrives (connection messages, quorum events, log reports,
+//! timers) into [`Input`]s stamped with the clock, and performs the
+//! [`Effect`]s of each call, in order, before the next: frames into the
+//! connections' outboxes, transactions to the log thread, commands to the
+//! quorum network, epoch files, reloads. It decides nothing about
+//! ZooKeeper; a storage failure stops it with a typed error that
+//! `server::run` reports.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::core::{ConnId, Core, CoreError, Effect, FrameKind, Input, LogItem, Now};
+use super::durability::{LogEvent, SyncStats};
+use super::outbox::OutboxTx;
+use super::quorum_net::{NetEvent, QuorumNet};
+use super::ServerOptions;
+use crate::proto::connect::Connect;
+use crate::storage::{self, StorageError};
+
+/// Messages handled per wake-up before timers and log reports are looked
+/// at again.
+const MESSAGE_BATCH: usize = 64;
+
+/// Snapshot nodes handed over after each batch of messages (a chunk when
+/// idle), so requests never wait long behind a snapshot.
+const SNAPSHOT_BUDGET_BUSY: usize = 32;
+
+/// What a connection's writer is sent.
+#[derive(Debug)]
+pub enum Out {
+    /// A complete frame (length prefix included) that answers no request:
+    /// the handshake reply, a watch notification.
+    Frame(Bytes),
+    /// The reply to a request; writing it frees one of the connection's
+    /// in-flight request slots.
+    Reply(Bytes),
+    /// Flush what is queued, then close.
+    Close,
+}
+
+/// What connections, the quorum network and the listener send the driver.
+#[allow(missing_docs)]
+#[derive(Debug)]
+pub enum CoreMsg {
+    /// A handshake arrived.
+    Connect {
+        conn: ConnId,
+        connect: Connect,
+        peer: SocketAddr,
+        out: OutboxTx<Out>,
+    },
+    /// A request frame (header split off), read at `at`.
+    Request {
+        conn: ConnId,
+        xid: i32,
+        op: i32,
+        body: Bytes,
+        at: Instant,
+    },
+    /// The connection is gone.
+    Closed { conn: ConnId },
+    /// Something happened on the quorum network (ensemble members only).
+    Quorum(NetEvent),
+    /// A four-letter word.
+    FourLetter {
+        cmd: String,
+        reply: oneshot::Sender<String>,
+    },
+}
+
+/// Why the driver stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The core stopped the server.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// The transaction log failed.
+    #[error("transaction log {what} failed: {source}")]
+    Log {
+        /// What the log was doing.
+        what: &'static str,
+        /// The failure.
+        source: StorageError,
+    },
+    /// Writing an epoch file failed.
+    #[error("writing {file}: {source}")]
+    Epoch {
+        /// The file.
+        file: &'static str,
+        /// The failure.
+        source: StorageError,
+    },
+}
+
+/// The log thread, as the driver holds it.
+struct Log {
+    tx: std::sync::mpsc::Sender<LogItem>,
+    events: mpsc::UnboundedReceiver<LogEvent>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// The runtime around one core.
+pub struct Driver {
+    core: Core,
+    opts: ServerOptions,
+    epoch: Instant,
+    outboxes: HashMap<ConnId, OutboxTx<Out>, ahash::RandomState>,
+    log: Option<Log>,
+    net: Option<QuorumNet>,
+    sync_stats: Arc<SyncStats>,
+    effects: Vec<Effect>,
+    overflowed: Vec<(ConnId, String)>,
+}
+
+/// The current time on the driver's clocks.
+pub fn now(epoch: Instant) -> Now {
+    let mono = epoch.elapsed();
+    Now {
+        mono_ms: mono.as_millis() as u64,
+        mono_us: mono.as_micros() as u64,
+        wall_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
+    }
+}
+
+impl Driver {
+    /// A driver for `core`, whose clock started at `epoch`; `net` for an
+    /// ensemble member.
+    pub fn new(core: Core, epoch: Instant, net: Option<QuorumNet>) -> Driver {
+        let opts = core.options().clone();
+        Driver {
+            core,
+            opts,
+            epoch,
+            outboxes: HashMap::default(),
+            log: None,
+            net,
+            sync_stats: Arc::default(),
+            effects: Vec::new(),
+            overflowed: Vec::new(),
+        }
+    }
+
+    /// Sends transactions through the log at `sink` (without it the core
+    /// must run with `Durability::Memory`).
+    pub fn with_log(mut self, sink: Box<dyn super::durability::TxnSink>) -> Driver {
+        self.start_log(sink);
+        self
+    }
+
+    /// Starts a background snapshot (after a replay at start-up); its
+    /// effects are performed when [`run`](Self::run) begins.
+    pub fn snapshot_now(&mut self) {
+        let now = now(self.epoch);
+        self.core
+            .handle(now, Input::Log(super::core::LogReport::SnapshotDue));
+    }
+
+    fn start_log(&mut self, sink: Box<dyn super::durability::TxnSink>) {
+        // A fresh report channel per thread: reports of a previous log must
+        // never be mistaken for this one's.
+        let (tx, events) = mpsc::unbounded_channel();
+        let snap_count = u64::from(self.opts.snap_count);
+        let (tx, thread) = super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
+        self.log = Some(Log { tx, events, thread });
+    }
+
+    /// Stops the log thread once everything sent to it is durable.
+    fn stop_log(&mut self) {
+        if let Some(log) = self.log.take() {
+            drop(log.tx);
+            let _ = log.thread.join();
+        }
+    }
+
+    /// Feeds one input and performs its effects.
+    fn input(&mut self, input: Input) -> Result<(), DriverError> {
+        let now = now(self.epoch);
+        self.core.handle(now, input);
+        self.perform()
+    }
+
+    /// Performs the effects queued in the core, in order; a reload is
+    /// answered at once, and outbox overflows are reported back.
+    fn perform(&mut self) -> Result<(), DriverError> {
+        loop {
+            self.core.drain_effects(&mut self.effects);
+            if self.effects.is_empty() && self.overflowed.is_empty() {
+                return Ok(());
+            }
+            let effects = std::mem::take(&mut self.effects);
+            for e in effects {
+                self.effect(e)?;
+            }
+            for (conn, detail) in std::mem::take(&mut self.overflowed) {
+                self.core
+                    .handle(now(self.epoch), Input::Overflowed { conn, detail });
+            }
+        }
+    }
+
+    fn effect(&mut self, e: Effect) -> Result<(), DriverError> {
+        match e {
+            Effect::Frame { conn, frame, kind } => {
+                let Some(out) = self.outboxes.get(&conn) else {
+                    return Ok(());
+                };
+                match kind {
+                    FrameKind::Reply => out.push_uncounted(Out::Reply(frame)),
+                    FrameKind::Handshake => out.push_uncounted(Out::Frame(frame)),
+                    FrameKind::Event => {
+                        let size = frame.len();
+                        if let Err(e) = out.push(Out::Frame(frame), size) {
+                            out.abort();
+                            self.outboxes.remove(&conn);
+                            self.overflowed.push((conn, e.to_string()));
+                        }
+                    }
+                }
+            }
+            Effect::Close { conn } => {
+                if let Some(out) = self.outboxes.remove(&conn) {
+                    out.push_uncounted(Out::Close);
+                }
+            }
+            Effect::Persist(item) => {
+                let sent = self.log.as_ref().map(|l| l.tx.send(item));
+                if !matches!(sent, Some(Ok(()))) {
+                    return Err(DriverError::Log {
+                        what: "append",
+                        source: StorageError::Usage("the log thread is gone".into()),
+                    });
+                }
+            }
+            Effect::Net(cmd) => {
+                if let Some(net) = &self.net {
+                    net.perform(cmd);
+                }
+            }
+            Effect::WriteEpoch { file, epoch } => {
+                storage::write_epoch(&self.opts.data_dir, file, epoch).map_err(|source| {
+                    DriverError::Epoch {
+                        file: file.file_name(),
+                        source,
+                    }
+                })?;
+            }
+            Effect::Reload { truncate, durable } => {
+                self.stop_log();
+                let db = super::persist::reload(&self.opts, truncate, durable);
+                if db.is_ok() {
+                    match super::persist::open_log(&self.opts) {
+                        Ok(log) => self.start_log(Box::new(log)),
+                        Err(source) => {
+                            return Err(DriverError::Log {
+                                what: "reopen",
+                                source,
+                            })
+                        }
+                    }
+                }
+                self.core
+                    .handle(now(self.epoch), Input::Reloaded(Box::new(db)));
+            }
+            Effect::Stop(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, m: CoreMsg) -> Result<(), DriverError> {
+        match m {
+            CoreMsg::Connect {
+                conn,
+                connect,
+                peer,
+                out,
+            } => {
+                self.outboxes.insert(conn, out);
+                self.input(Input::Connect {
+                    conn,
+                    connect,
+                    peer,
+                })
+            }
+            CoreMsg::Request {
+                conn,
+                xid,
+                op,
+                body,
+                at,
+            } => {
+                let received_us = at.saturating_duration_since(self.epoch).as_micros() as u64;
+                self.input(Input::Request {
+                    conn,
+                    xid,
+                    op,
+                    body,
+                    received_us,
+                })
+            }
+            CoreMsg::Closed { conn } => {
+                self.outboxes.remove(&conn);
+                self.input(Input::Closed { conn })
+            }
+            CoreMsg::Quorum(ev) => self.input(Input::Quorum(ev)),
+            CoreMsg::FourLetter { cmd, reply } => {
+                let answer = super::fourlw::run(&self.core, &self.sync_stats, &cmd);
+                if let Some(r) = answer.reset {
+                    self.input(Input::Reset(r))?;
+                }
+                let _ = reply.send(answer.text);
+                Ok(())
+            }
+        }
+    }
+
+    fn log_event(&mut self, e: LogEvent) -> Result<(), DriverError> {
+        match e {
+            LogEvent::Report(r) => self.input(Input::Log(r)),
+            LogEvent::Failed { what, source } => Err(DriverError::Log { what, source }),
+        }
+    }
+
+    /// Runs until every sender is gone or the server must stop.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<CoreMsg>) -> Result<(), DriverError> {
+        // Whatever the core said while it was being set up.
+        self.perform()?;
+        // One timer, re-armed only when the deadline moves (creating a
+        // timer per loop showed in the profile).
+        let sleep = tokio::time::sleep_until(self.epoch.into());
+        tokio::pin!(sleep);
+        let mut armed_for = None;
+        loop {
+            let deadline = self.core.next_deadline();
+            if armed_for != Some(deadline) {
+                let at = self.epoch + Duration::from_millis(deadline);
+                sleep.as_mut().reset(at.into());
+                armed_for = Some(deadline);
+            }
+            let snapshot = self.core.snapshot_progress();
+            let log_events = self.log.as_mut().map(|l| &mut l.events);
+            let durable = async {
+                match log_events {
+                    Some(d) => d.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let mut budget = super::core::SNAPSHOT_CHUNK;
+            tokio::select! {
+                biased;
+                msg = rx.recv() => match msg {
+                    Some(m) => {
+                        self.message(m)?;
+                        // Whatever else is queued goes in the same turn: one
+                        // wake-up, one select and one timer check per batch.
+                        for _ in 1..MESSAGE_BATCH {
+                            match rx.try_recv() {
+                                Ok(m) => self.message(m)?,
+                                Err(_) => break,
+                            }
+                        }
+                        budget = SNAPSHOT_BUDGET_BUSY;
+                    }
+                    None => return Ok(()),
+                },
+                Some(event) = durable => self.log_event(event)?,
+                _ = &mut sleep => {
+                    armed_for = None;
+                    self.input(Input::Tick)?;
+                }
+                // Idle with a snapshot in progress: keep writing it, or give
+                // a writer that is behind a millisecond.
+                _ = std::future::ready(()), if snapshot == Some(false) => {}
+                _ = tokio::time::sleep(Duration::from_millis(1)), if snapshot == Some(true) => {}
+            }
+            // Log reports that queued meanwhile: the biased select would
+            // otherwise let a steady stream of requests delay them.
+            while let Some(event) = self.log.as_mut().and_then(|l| l.events.try_recv().ok()) {
+                self.log_event(event)?;
+            }
+            if self.core.snapshot_progress().is_some() {
+                self.input(Input::SnapshotWork(budget))?;
+            }
+        }
+    }
+}
