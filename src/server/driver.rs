@@ -116,18 +116,26 @@ pub struct Driver {
     sync_stats: Arc<SyncStats>,
     effects: Vec<Effect>,
     overflowed: Vec<(ConnId, String)>,
+    /// The time of this turn of the loop: every input of one wake-up is
+    /// stamped with it (two clock reads per turn, not per message).
+    turn: Now,
+}
+
+/// Microseconds in `d`, without the 128-bit division of `as_micros`.
+fn micros(d: Duration) -> u64 {
+    d.as_secs() * 1_000_000 + u64::from(d.subsec_micros())
 }
 
 /// The current time on the driver's clocks.
 pub fn now(epoch: Instant) -> Now {
-    let mono = epoch.elapsed();
+    let mono_us = micros(epoch.elapsed());
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     Now {
-        mono_ms: mono.as_millis() as u64,
-        mono_us: mono.as_micros() as u64,
-        wall_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0),
+        mono_ms: mono_us / 1000,
+        mono_us,
+        wall_ms: (wall.as_secs() * 1000 + u64::from(wall.subsec_millis())) as i64,
     }
 }
 
@@ -146,6 +154,7 @@ impl Driver {
             sync_stats: Arc::default(),
             effects: Vec::new(),
             overflowed: Vec::new(),
+            turn: now(epoch),
         }
     }
 
@@ -159,9 +168,9 @@ impl Driver {
     /// Starts a background snapshot (after a replay at start-up); its
     /// effects are performed when [`run`](Self::run) begins.
     pub fn snapshot_now(&mut self) {
-        let now = now(self.epoch);
+        self.turn = now(self.epoch);
         self.core
-            .handle(now, Input::Log(super::core::LogReport::SnapshotDue));
+            .handle(self.turn, Input::Log(super::core::LogReport::SnapshotDue));
     }
 
     fn start_log(&mut self, sink: Box<dyn super::durability::TxnSink>) {
@@ -181,10 +190,10 @@ impl Driver {
         }
     }
 
-    /// Feeds one input and performs its effects.
+    /// Feeds one input, at the time of the current turn, and performs its
+    /// effects.
     fn input(&mut self, input: Input) -> Result<(), DriverError> {
-        let now = now(self.epoch);
-        self.core.handle(now, input);
+        self.core.handle(self.turn, input);
         self.perform()
     }
 
@@ -192,17 +201,20 @@ impl Driver {
     /// answered at once, and outbox overflows are reported back.
     fn perform(&mut self) -> Result<(), DriverError> {
         loop {
-            self.core.drain_effects(&mut self.effects);
-            if self.effects.is_empty() && self.overflowed.is_empty() {
+            // One buffer, reused: no allocation per call.
+            let mut batch = std::mem::take(&mut self.effects);
+            self.core.drain_effects(&mut batch);
+            if batch.is_empty() && self.overflowed.is_empty() {
+                self.effects = batch;
                 return Ok(());
             }
-            let effects = std::mem::take(&mut self.effects);
-            for e in effects {
+            for e in batch.drain(..) {
                 self.effect(e)?;
             }
+            self.effects = batch;
             for (conn, detail) in std::mem::take(&mut self.overflowed) {
                 self.core
-                    .handle(now(self.epoch), Input::Overflowed { conn, detail });
+                    .handle(self.turn, Input::Overflowed { conn, detail });
             }
         }
     }
@@ -242,7 +254,7 @@ impl Driver {
             }
             Effect::Net(cmd) => {
                 if let Some(net) = &self.net {
-                    net.perform(cmd);
+                    net.perform(*cmd);
                 }
             }
             Effect::WriteEpoch { file, epoch } => {
@@ -267,10 +279,10 @@ impl Driver {
                         }
                     }
                 }
-                self.core
-                    .handle(now(self.epoch), Input::Reloaded(Box::new(db)));
+                self.turn = now(self.epoch);
+                self.core.handle(self.turn, Input::Reloaded(Box::new(db)));
             }
-            Effect::Stop(e) => return Err(e.into()),
+            Effect::Stop(e) => return Err((*e).into()),
         }
         Ok(())
     }
@@ -297,7 +309,7 @@ impl Driver {
                 body,
                 at,
             } => {
-                let received_us = at.saturating_duration_since(self.epoch).as_micros() as u64;
+                let received_us = micros(at.saturating_duration_since(self.epoch));
                 self.input(Input::Request {
                     conn,
                     xid,
@@ -358,6 +370,7 @@ impl Driver {
                 biased;
                 msg = rx.recv() => match msg {
                     Some(m) => {
+                        self.turn = now(self.epoch);
                         self.message(m)?;
                         // Whatever else is queued goes in the same turn: one
                         // wake-up, one select and one timer check per batch.
@@ -371,16 +384,23 @@ impl Driver {
                     }
                     None => return Ok(()),
                 },
-                Some(event) = durable => self.log_event(event)?,
+                Some(event) = durable => {
+                    self.turn = now(self.epoch);
+                    self.log_event(event)?;
+                }
                 _ = &mut sleep => {
                     armed_for = None;
-                    self.input(Input::Tick)?;
+                    self.turn = now(self.epoch);
                 }
                 // Idle with a snapshot in progress: keep writing it, or give
                 // a writer that is behind a millisecond.
-                _ = std::future::ready(()), if snapshot == Some(false) => {}
-                _ = tokio::time::sleep(Duration::from_millis(1)), if snapshot == Some(true) => {}
-            }
+                _ = std::future::ready(()), if snapshot == Some(false) => {
+                    self.turn = now(self.epoch);
+                }
+                _ = tokio::time::sleep(Duration::from_millis(1)), if snapshot == Some(true) => {
+                    self.turn = now(self.epoch);
+                }
+            };
             // Log reports that queued meanwhile: the biased select would
             // otherwise let a steady stream of requests delay them.
             while let Some(event) = self.log.as_mut().and_then(|l| l.events.try_recv().ok()) {
@@ -388,6 +408,11 @@ impl Driver {
             }
             if self.core.snapshot_progress().is_some() {
                 self.input(Input::SnapshotWork(budget))?;
+            }
+            // Timers are due: under a steady stream of messages the sleep
+            // above may never win the biased select, so look every turn.
+            if self.turn.mono_ms >= self.core.next_deadline() {
+                self.input(Input::Tick)?;
             }
         }
     }

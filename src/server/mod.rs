@@ -13,169 +13,24 @@ pub mod driver;
 pub mod durability;
 mod ensemble;
 pub mod fourlw;
+mod options;
 pub mod outbox;
 pub mod persist;
 pub mod quorum_net;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+pub use options::{EnsembleOptions, ServerOptions};
+
 /// Messages queued for the core before connection readers wait: bounds the
 /// memory of requests read but not yet processed.
 const CORE_QUEUE: usize = 16 * 1024;
-
-/// What the server needs to know, derived from the configuration.
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Client port address.
-    pub listen: SocketAddr,
-    /// Data directory (snapshots).
-    pub data_dir: PathBuf,
-    /// Transaction log directory (dataLogDir, else dataDir).
-    pub data_log_dir: PathBuf,
-    /// preAllocSize in bytes: log files grow in blocks of this size.
-    pub prealloc_bytes: u64,
-    /// forceSync: fsync the log before acknowledging.
-    pub force_sync: bool,
-    /// autopurge.snapRetainCount.
-    pub snap_retain_count: u32,
-    /// autopurge.purgeInterval in hours (0 = no purging).
-    pub purge_interval_hours: u32,
-    /// tickTime.
-    pub tick_ms: u32,
-    /// Session timeout bounds.
-    pub min_session_timeout_ms: u32,
-    /// Session timeout bounds.
-    pub max_session_timeout_ms: u32,
-    /// Connections per client IP (0 = unlimited).
-    pub max_client_cnxns: u32,
-    /// TTL nodes enabled.
-    pub extended_types: bool,
-    /// Container/TTL reaper period.
-    pub container_check_interval_ms: u64,
-    /// Reaper deletions per pass.
-    pub container_max_per_minute: u32,
-    /// jute.maxbuffer: largest accepted frame.
-    pub max_buffer: usize,
-    /// Bytes queued for one client connection before it is closed.
-    pub max_queued_bytes: usize,
-    /// The super user's digest (`user:base64hash`).
-    pub super_digest: Option<String>,
-    /// skipACL.
-    pub skip_acl: bool,
-    /// reconfigEnabled.
-    pub reconfig_enabled: bool,
-    /// Allowed four-letter words.
-    pub four_letter_words: crate::config::FourLetterWords,
-    /// This server's id (session id prefix).
-    pub server_id: u64,
-    /// snapCount: transactions between snapshots (randomised).
-    pub snap_count: u32,
-    /// Ensemble membership; `None` runs standalone.
-    pub ensemble: Option<EnsembleOptions>,
-}
-
-/// What a member of an ensemble needs beyond a standalone server.
-#[derive(Debug, Clone)]
-pub struct EnsembleOptions {
-    /// Our id (the `myid` file).
-    pub my_id: u64,
-    /// Every `server.N` line.
-    pub servers: Vec<crate::config::QuorumServer>,
-    /// initLimit, in ticks.
-    pub init_limit: u32,
-    /// syncLimit, in ticks.
-    pub sync_limit: u32,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            listen: "127.0.0.1:2181".parse().expect("literal"),
-            data_dir: PathBuf::from("data"),
-            data_log_dir: PathBuf::from("data"),
-            prealloc_bytes: 64 * 1024 * 1024,
-            force_sync: true,
-            snap_retain_count: 3,
-            purge_interval_hours: 0,
-            tick_ms: 2000,
-            min_session_timeout_ms: 4000,
-            max_session_timeout_ms: 40000,
-            max_client_cnxns: 60,
-            extended_types: false,
-            container_check_interval_ms: 60_000,
-            container_max_per_minute: 10_000,
-            max_buffer: crate::proto::DEFAULT_MAX_BUFFER,
-            max_queued_bytes: 64 * 1024 * 1024,
-            super_digest: None,
-            skip_acl: false,
-            reconfig_enabled: false,
-            four_letter_words: Default::default(),
-            server_id: 1,
-            snap_count: 100_000,
-            ensemble: None,
-        }
-    }
-}
-
-impl ServerOptions {
-    /// Derives the options from a validated configuration.
-    pub fn from_config(c: &crate::config::Config) -> Result<ServerOptions, String> {
-        let listen = c.client_listen_address().ok_or("clientPort: not set")?;
-        let listen: SocketAddr = match listen.parse() {
-            Ok(a) => a,
-            Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&listen)
-                .map_err(|e| format!("clientPortAddress: cannot resolve {listen}: {e}"))?
-                .next()
-                .ok_or_else(|| format!("clientPortAddress: {listen} resolves to nothing"))?,
-        };
-        let ensemble = if c.is_distributed() {
-            let my_id = crate::storage::read_myid(&c.data_dir).map_err(|e| e.to_string())?;
-            if !c.servers.contains_key(&my_id) {
-                return Err(format!("myid: {my_id} has no server.{my_id} line"));
-            }
-            Some(EnsembleOptions {
-                my_id,
-                servers: c.servers.values().cloned().collect(),
-                init_limit: c.init_limit,
-                sync_limit: c.sync_limit,
-            })
-        } else {
-            None
-        };
-        Ok(ServerOptions {
-            listen,
-            data_dir: c.data_dir.clone(),
-            data_log_dir: c.data_log_dir().to_path_buf(),
-            prealloc_bytes: c.pre_alloc_size_kb * 1024,
-            force_sync: c.force_sync,
-            snap_retain_count: c.autopurge_snap_retain_count,
-            purge_interval_hours: c.autopurge_purge_interval_hours,
-            tick_ms: c.tick_time_ms,
-            min_session_timeout_ms: c.min_session_timeout_ms(),
-            max_session_timeout_ms: c.max_session_timeout_ms(),
-            max_client_cnxns: c.max_client_cnxns,
-            extended_types: c.extended_types_enabled,
-            container_check_interval_ms: c.container_check_interval_ms,
-            container_max_per_minute: c.container_max_per_minute,
-            max_buffer: c.jute_max_buffer as usize,
-            max_queued_bytes: usize::try_from(c.max_queued_bytes).unwrap_or(usize::MAX),
-            super_digest: c.super_digest.clone(),
-            skip_acl: c.skip_acl,
-            reconfig_enabled: c.reconfig_enabled,
-            four_letter_words: c.four_letter_words.clone(),
-            server_id: ensemble.as_ref().map_or(1, |e| e.my_id),
-            snap_count: c.snap_count,
-            ensemble,
-        })
-    }
-}
 
 /// A running server.
 pub struct ServerHandle {

@@ -55,46 +55,7 @@ pub struct MemberAddrs {
     pub election_text: (String, u16),
 }
 
-/// What the network tells the core.
-#[derive(Debug)]
-pub enum NetEvent {
-    /// An election notification.
-    Note {
-        /// Sender.
-        from: Sid,
-        /// The notification.
-        n: Notification,
-    },
-    /// A learner connected to our quorum port.
-    Accepted {
-        /// Its link.
-        link: LinkId,
-    },
-    /// Our connection to the leader is open.
-    Connected {
-        /// The leader.
-        to: Sid,
-        /// The link.
-        link: LinkId,
-    },
-    /// Our connection to the leader failed.
-    ConnectFailed {
-        /// The leader.
-        to: Sid,
-    },
-    /// A packet arrived on a link.
-    Packet {
-        /// The link.
-        link: LinkId,
-        /// The packet.
-        packet: Packet,
-    },
-    /// A link closed (or failed to decode: the peer is cut off).
-    Closed {
-        /// The link.
-        link: LinkId,
-    },
-}
+pub use super::core::NetEvent;
 
 enum Cmd {
     Notify {

@@ -58,11 +58,19 @@ pub fn checksum(bytes: &[u8]) -> i64 {
     i64::from(adler2::adler32_slice(bytes))
 }
 
-/// Appends the framed entry (checksum, length, entry, EOR) of `txn`.
+/// Appends the framed entry (checksum, length, entry, EOR) of `txn`,
+/// marshalling it straight into `out`.
 pub fn frame(txn: &Txn, out: &mut BytesMut) {
-    let mut b = BytesMut::new();
-    marshal(txn, &mut b);
-    frame_marshalled(&b, out);
+    let start = out.len();
+    out.put_i64(0);
+    out.put_i32(0);
+    let body = out.len();
+    marshal(txn, out);
+    let len = out.len() - body;
+    let sum = checksum(&out[body..]);
+    out[start..start + 8].copy_from_slice(&sum.to_be_bytes());
+    out[start + 8..body].copy_from_slice(&(len as i32).to_be_bytes());
+    out.put_u8(EOR);
 }
 
 /// Appends the framed entry of a transaction already marshalled (the bytes
@@ -77,7 +85,9 @@ pub fn frame_marshalled(entry: &[u8], out: &mut BytesMut) {
 
 /// The marshalled bytes of `txn`, as the log and the quorum carry them.
 pub fn marshalled(txn: &Txn) -> Bytes {
-    let mut b = BytesMut::new();
+    // Header, digest and the record's fixed fields fit in 128 bytes; the
+    // rest is the path and data, so one allocation nearly always does.
+    let mut b = BytesMut::with_capacity(128 + txn.body.payload_hint());
     marshal(txn, &mut b);
     b.freeze()
 }

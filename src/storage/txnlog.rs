@@ -136,12 +136,20 @@ impl TxnLog {
 
     /// Buffers one transaction. Nothing is durable until [`TxnLog::sync`].
     pub fn append(&mut self, txn: &Txn) -> Result<(), StorageError> {
-        self.append_marshalled(txn.hdr.zxid, &entry::marshalled(txn))
+        self.append_with(txn.hdr.zxid, |buf| entry::frame(txn, buf))
     }
 
     /// Buffers one transaction given as its marshalled bytes (`zxid` is its
     /// header's): a write is marshalled once, for the quorum and the log.
     pub fn append_marshalled(&mut self, zxid: i64, bytes: &[u8]) -> Result<(), StorageError> {
+        self.append_with(zxid, |buf| entry::frame_marshalled(bytes, buf))
+    }
+
+    fn append_with(
+        &mut self,
+        zxid: i64,
+        frame: impl FnOnce(&mut BytesMut),
+    ) -> Result<(), StorageError> {
         if zxid <= self.last_zxid {
             tracing::warn!(
                 "appending zxid {zxid:#x} after {:#x}: zxids should increase",
@@ -164,7 +172,7 @@ impl TxnLog {
             cur.size = size;
         }
         let before = self.buf.len();
-        entry::frame_marshalled(bytes, &mut self.buf);
+        frame(&mut self.buf);
         cur.position += (self.buf.len() - before) as u64;
         Ok(())
     }

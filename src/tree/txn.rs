@@ -80,6 +80,24 @@ impl TxnBody {
         }
     }
 
+    /// Bytes of paths and data in the body (the variable part of its
+    /// encoding), to size buffers.
+    pub fn payload_hint(&self) -> usize {
+        let data = |d: &Option<Bytes>| d.as_ref().map_or(0, |b| b.len());
+        match self {
+            TxnBody::Create(t) => t.path.len() + data(&t.data) + 32 * t.acl.len(),
+            TxnBody::CreateTtl(t) => t.path.len() + data(&t.data) + 32 * t.acl.len(),
+            TxnBody::CreateContainer(t) => t.path.len() + data(&t.data) + 32 * t.acl.len(),
+            TxnBody::Delete(t) => t.path.len(),
+            TxnBody::SetData(t) => t.path.len() + data(&t.data),
+            TxnBody::SetAcl(t) => t.path.len() + 32 * t.acl.len(),
+            TxnBody::Check(t) => t.path.len(),
+            TxnBody::CloseSession(t) => t.paths2_delete.iter().map(|p| p.len() + 4).sum(),
+            TxnBody::CreateSession(_) | TxnBody::Error(_) => 0,
+            TxnBody::Multi(subs) => subs.iter().map(|s| 16 + s.body.payload_hint()).sum(),
+        }
+    }
+
     /// Encodes into a fresh buffer.
     pub fn to_bytes(&self) -> Bytes {
         let mut out = BytesMut::new();

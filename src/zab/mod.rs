@@ -22,6 +22,8 @@ pub mod wire;
 
 #[cfg(test)]
 mod sim;
+#[cfg(test)]
+mod transcript;
 
 pub use peer::{Config, DurableState, LinkId, Output, Peer, ProposeError, SyncTarget};
 pub use quorum::{Ensemble, Member};

@@ -109,7 +109,7 @@ pub enum Input {
         detail: String,
     },
     /// Something happened on the quorum network.
-    Quorum(crate::server::quorum_net::NetEvent),
+    Quorum(NetEvent),
     /// The transaction log reports.
     Log(LogReport),
     /// The answer to [`Effect::Reload`].
@@ -120,6 +120,47 @@ pub enum Input {
     SnapshotWork(usize),
     /// A four-letter word's reset (`srst`, `crst`).
     Reset(Reset),
+}
+
+/// What the quorum network tells the core.
+#[derive(Debug)]
+pub enum NetEvent {
+    /// An election notification.
+    Note {
+        /// Sender.
+        from: Sid,
+        /// The notification.
+        n: Notification,
+    },
+    /// A learner connected to our quorum port.
+    Accepted {
+        /// Its link.
+        link: LinkId,
+    },
+    /// Our connection to the leader is open.
+    Connected {
+        /// The leader.
+        to: Sid,
+        /// The link.
+        link: LinkId,
+    },
+    /// Our connection to the leader failed.
+    ConnectFailed {
+        /// The leader.
+        to: Sid,
+    },
+    /// A packet arrived on a link.
+    Packet {
+        /// The link.
+        link: LinkId,
+        /// The packet.
+        packet: Packet,
+    },
+    /// A link closed (or failed to decode: the peer is cut off).
+    Closed {
+        /// The link.
+        link: LinkId,
+    },
 }
 
 /// What the transaction log reports.
@@ -171,8 +212,8 @@ pub enum Effect {
     },
     /// Append a transaction to the log; [`LogReport::Durable`] follows.
     Persist(LogItem),
-    /// A quorum-network command.
-    Net(NetCmd),
+    /// A quorum-network command (boxed: rare, and large beside a frame).
+    Net(Box<NetCmd>),
     /// Write an epoch file (before any later effect).
     WriteEpoch {
         /// Which file.
@@ -191,7 +232,7 @@ pub enum Effect {
     },
     /// The server cannot go on (a storage failure, a broken invariant):
     /// the runtime stops it with this error.
-    Stop(CoreError),
+    Stop(Box<CoreError>),
 }
 
 /// A transaction for the log: marshalled once, wherever that happened.
@@ -434,7 +475,10 @@ impl Core {
             Input::Log(LogReport::Durable(zxid)) => self.on_durable(zxid),
             Input::Log(LogReport::SnapshotDue) => self.start_snapshot(),
             Input::Reloaded(db) => self.reloaded(*db),
-            Input::Tick => {}
+            Input::Tick => {
+                self.zab_tick();
+                self.on_timer();
+            }
             Input::SnapshotWork(budget) => {
                 self.advance_snapshot(budget);
             }
@@ -445,10 +489,6 @@ impl Core {
                     c.sent = 0;
                 }
             }
-        }
-        if self.reloading.is_none() {
-            self.zab_tick();
-            self.on_timer();
         }
     }
 
@@ -462,7 +502,8 @@ impl Core {
         out.append(&mut self.effects);
     }
 
-    /// When the core next needs an [`Input::Tick`] ([`Now::mono_ms`]).
+    /// When the core next needs an [`Input::Tick`] ([`Now::mono_ms`]):
+    /// session expiry, the container reaper and Zab's timers run only then.
     pub fn next_deadline(&self) -> u64 {
         let mut d = self.next_timer_ms();
         if let Some(r) = &self.replica {
@@ -527,6 +568,6 @@ impl Core {
     /// Stops the server with `e` (nothing after this is reliable).
     fn fatal(&mut self, e: CoreError) {
         tracing::error!("{e}; stopping");
-        self.emit(Effect::Stop(e));
+        self.emit(Effect::Stop(Box::new(e)));
     }
 }

@@ -18,8 +18,7 @@ use std::sync::Arc;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::pipeline::{Pending, Then};
-use super::{ConnId, Core, CoreError, Database, Durability, Effect, LogItem, NetCmd};
-use crate::server::quorum_net::NetEvent;
+use super::{ConnId, Core, CoreError, Database, Durability, Effect, LogItem, NetCmd, NetEvent};
 use crate::session::{SessionId, SessionTracker};
 use crate::storage::{self, EpochFile, StorageError};
 use crate::tree::prep::Prep;
@@ -181,10 +180,12 @@ impl Core {
     fn zab_output(&mut self, o: Output) {
         let now = self.now_ms();
         match o {
-            Output::Notify { to, n } => self.emit(Effect::Net(NetCmd::Notify { to, n })),
-            Output::Connect { to } => self.emit(Effect::Net(NetCmd::Connect { to })),
-            Output::Send { link, packet } => self.emit(Effect::Net(NetCmd::Send { link, packet })),
-            Output::Close { link } => self.emit(Effect::Net(NetCmd::Close { link })),
+            Output::Notify { to, n } => self.emit(Effect::Net(Box::new(NetCmd::Notify { to, n }))),
+            Output::Connect { to } => self.emit(Effect::Net(Box::new(NetCmd::Connect { to }))),
+            Output::Send { link, packet } => {
+                self.emit(Effect::Net(Box::new(NetCmd::Send { link, packet })))
+            }
+            Output::Close { link } => self.emit(Effect::Net(Box::new(NetCmd::Close { link }))),
             Output::SendSnapshot { link, zxid } => {
                 if self.tree.last_zxid != zxid.0 {
                     tracing::warn!(
@@ -194,7 +195,7 @@ impl Core {
                 }
                 let image = storage::image::encode_image(&self.tree, &self.session_list());
                 let packet = Packet::Snap { zxid, image };
-                self.emit(Effect::Net(NetCmd::Send { link, packet }));
+                self.emit(Effect::Net(Box::new(NetCmd::Send { link, packet })));
             }
             Output::Persist(entry) => {
                 // A follower's proposal is decoded here, to be applied at
@@ -256,7 +257,9 @@ impl Core {
                 epoch,
                 leader,
             } => {
-                self.emit(Effect::Net(NetCmd::Listen(state == ServerState::Leading)));
+                self.emit(Effect::Net(Box::new(NetCmd::Listen(
+                    state == ServerState::Leading,
+                ))));
                 tracing::info!(
                     "role: {} (epoch {epoch}, leader {leader:?})",
                     state.role_name()
