@@ -5,7 +5,8 @@
 //! 1. *Discovery*: collect FOLLOWERINFO from a quorum (ourselves included),
 //!    pick `max(acceptedEpoch) + 1`, send LEADERINFO, wait for a quorum of
 //!    ACKEPOCH. A learner whose (currentEpoch, lastZxid) is ahead of ours
-//!    is refused: it should have won the election.
+//!    is refused during discovery: it should have won the election. One
+//!    that arrives later (an old leader) is synchronized, TRUNC included.
 //! 2. *Synchronization*: bring each learner to our history with DIFF,
 //!    TRUNC+DIFF or SNAP (`LearnerHandler.syncFollower`), then NEWLEADER;
 //!    a quorum of ACKs of NEWLEADER — our own counted once our log is
@@ -313,7 +314,11 @@ impl Leader {
                 },
             ) => {
                 if let Some(ce) = current_epoch {
-                    if (ce, last_zxid) > self.summary {
+                    // Only while the epoch is being decided (waitForEpochAck
+                    // returns at once once the election is finished): later,
+                    // a learner ahead of us is an old leader with proposals
+                    // nobody committed, and syncing TRUNCates them.
+                    if self.phase == Phase::Discovery && (ce, last_zxid) > self.summary {
                         s.warn(format!(
                             "follower {sid} is ahead of the leader: epoch {ce} zxid {last_zxid} > {:?}",
                             self.summary

@@ -275,6 +275,15 @@ impl Learner {
             }
             (Phase::AwaitSyncMode, Packet::Diff { .. }) => self.phase = Phase::Syncing(Mode::Diff),
             (Phase::AwaitSyncMode, Packet::Trunc { zxid }) => {
+                if zxid > s.log.logged() {
+                    // The leader believes we hold history we do not: cutting
+                    // the log there is impossible (ZooKeeper exits on it).
+                    // Input from a peer: refuse it and look again.
+                    return self.protocol_error(
+                        s,
+                        format!("TRUNC to {zxid}, beyond our log's end {}", s.log.logged()),
+                    );
+                }
                 s.out.push(Output::Truncate(zxid));
                 s.log.truncate(zxid);
                 self.phase = Phase::Syncing(Mode::Trunc);
@@ -287,6 +296,13 @@ impl Learner {
             }
             (Phase::Syncing(_), Packet::Proposal { zxid, txn }) => {
                 self.sync_entries.push(Entry { zxid, txn });
+            }
+            // An Apache leader registers an observer before it queues
+            // NEWLEADER, so an INFORM may arrive first: it is a committed
+            // entry of the sync (Learner.syncWithLeader, case INFORM).
+            (Phase::Syncing(_), Packet::Inform { zxid, txn }) if s.is_observer() => {
+                self.sync_entries.push(Entry { zxid, txn });
+                self.committed = Some(zxid);
             }
             (Phase::Syncing(_), Packet::Commit { zxid }) => {
                 // A DIFF commits each proposal right after sending it.

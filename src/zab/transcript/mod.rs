@@ -296,6 +296,7 @@ scenarios!(
     leader_sync_diff,
     leader_sync_divergent,
     leader_sync_new_epoch_zxid,
+    leader_sync_returning_leader,
     leader_sync_snap,
     leader_sync_trunc,
     leader_sync_up_to_date,
@@ -305,9 +306,11 @@ scenarios!(
     learner_diff_sync,
     learner_epoch_checks,
     learner_observer_inform,
+    learner_observer_inform_before_newleader,
     learner_ping_sync_revalidate,
     learner_snap_link_lost,
     learner_snap_sync,
+    learner_trunc_beyond_log,
     learner_trunc_sync,
 );
 
