@@ -15,7 +15,7 @@ pub struct CheckConfigArgs {}
 pub fn run(config: &Config) -> Result<(), String> {
     let standalone = !config.is_distributed();
     if standalone {
-        crate::server::ServerOptions::from_config(config)?;
+        crate::server::ServerOptions::from_config(config).map_err(|e| e.to_string())?;
     }
     println!(
         "configuration OK ({})",

@@ -184,7 +184,9 @@ mod tests {
     fn config_errors_exit_2_and_server_errors_exit_1() {
         let config = CliError::Config(ConfigError::missing("clientPort", "x"));
         assert_eq!(config.exit_code(), ExitCode::from(2));
-        let myid = CliError::Serve(serve::ServeError::Options("myid: missing".into()));
+        let myid = CliError::Serve(serve::ServeError::Options(
+            crate::server::OptionsError::NoServerLine(4),
+        ));
         assert_eq!(myid.exit_code(), ExitCode::from(2));
         let serve = CliError::Serve(serve::ServeError::DataDir {
             path: "/d".into(),

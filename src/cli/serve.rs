@@ -15,8 +15,8 @@ pub struct ServeArgs {}
 #[derive(Debug, Error)]
 pub enum ServeError {
     /// The configuration cannot be served as given (names the key).
-    #[error("{0}")]
-    Options(String),
+    #[error(transparent)]
+    Options(#[from] crate::server::OptionsError),
     /// The data directory could not be created.
     #[error("dataDir: cannot create {path}: {source}")]
     DataDir {
@@ -35,7 +35,7 @@ pub enum ServeError {
 
 /// Run the server until it stops.
 pub fn serve(config: Config) -> Result<(), ServeError> {
-    let opts = ServerOptions::from_config(&config).map_err(ServeError::Options)?;
+    let opts = ServerOptions::from_config(&config)?;
     std::fs::create_dir_all(&opts.data_dir).map_err(|source| ServeError::DataDir {
         path: opts.data_dir.display().to_string(),
         source,

@@ -17,6 +17,8 @@ mod options;
 pub mod outbox;
 pub mod persist;
 pub mod quorum_net;
+#[cfg(test)]
+mod sim;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -26,7 +28,7 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-pub use options::{EnsembleOptions, ServerOptions};
+pub use options::{EnsembleOptions, OptionsError, ServerOptions};
 
 /// Messages queued for the core before connection readers wait: bounds the
 /// memory of requests read but not yet processed.

@@ -5,6 +5,24 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::config::ConfigError;
+use crate::storage::StorageError;
+
+/// Why a configuration cannot be served (all exit status 2, as ZooKeeper's
+/// "Invalid config, exiting abnormally").
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    /// A key's value cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The `myid` file is missing or not a number.
+    #[error(transparent)]
+    MyId(#[from] StorageError),
+    /// `myid` names a server the `server.N` lines do not list.
+    #[error("myid: {0} has no server.{0} line")]
+    NoServerLine(u64),
+}
+
 /// What the server needs to know, derived from the configuration.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -101,19 +119,33 @@ impl Default for ServerOptions {
 
 impl ServerOptions {
     /// Derives the options from a validated configuration.
-    pub fn from_config(c: &crate::config::Config) -> Result<ServerOptions, String> {
-        let listen = c.client_listen_address().ok_or("clientPort: not set")?;
+    pub fn from_config(c: &crate::config::Config) -> Result<ServerOptions, OptionsError> {
+        let listen = c
+            .client_listen_address()
+            .ok_or_else(|| ConfigError::missing("clientPort", "a server needs a client port"))?;
         let listen: SocketAddr = match listen.parse() {
             Ok(a) => a,
             Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&listen)
-                .map_err(|e| format!("clientPortAddress: cannot resolve {listen}: {e}"))?
+                .map_err(|e| {
+                    ConfigError::invalid(
+                        "clientPortAddress",
+                        &listen,
+                        format!("a resolvable host ({e})"),
+                    )
+                })?
                 .next()
-                .ok_or_else(|| format!("clientPortAddress: {listen} resolves to nothing"))?,
+                .ok_or_else(|| {
+                    ConfigError::invalid(
+                        "clientPortAddress",
+                        &listen,
+                        "a host that resolves to an address",
+                    )
+                })?,
         };
         let ensemble = if c.is_distributed() {
-            let my_id = crate::storage::read_myid(&c.data_dir).map_err(|e| e.to_string())?;
+            let my_id = crate::storage::read_myid(&c.data_dir)?;
             if !c.servers.contains_key(&my_id) {
-                return Err(format!("myid: {my_id} has no server.{my_id} line"));
+                return Err(OptionsError::NoServerLine(my_id));
             }
             Some(EnsembleOptions {
                 my_id,

@@ -21,8 +21,6 @@ pub mod types;
 pub mod wire;
 
 #[cfg(test)]
-mod sim;
-#[cfg(test)]
 mod transcript;
 
 pub use peer::{Config, DurableState, LinkId, Output, Peer, ProposeError, SyncTarget};

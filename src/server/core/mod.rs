@@ -19,7 +19,7 @@
 //! [`Input::Reloaded`] before anything else (Zab needs a TRUNC, a reload or
 //! a SNAP complete before the next packet is handled; effects in order
 //! give "an epoch is written before the ACK that depends on it is sent").
-//! The simulator (`zab::sim`) and the unit tests drive this same code.
+//! The simulator (`server::sim`) and the unit tests drive this same code.
 
 mod conns;
 mod forward;
