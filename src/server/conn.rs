@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::core::ConnId;
-use super::driver::{CoreMsg, Out};
+use super::mailbox::{CoreMsg, Out};
 use super::outbox::{outbox, OutboxRx};
 use crate::proto::connect::Connect;
 

@@ -8,19 +8,17 @@
 //! `server::run` reports.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::core::{ConnId, Core, CoreError, Effect, FrameKind, Input, LogItem, Now};
 use super::durability::{LogEvent, SyncStats};
+use super::mailbox::{CoreMsg, Out};
 use super::outbox::OutboxTx;
-use super::quorum_net::{NetEvent, QuorumNet};
+use super::quorum_net::QuorumNet;
 use super::ServerOptions;
-use crate::proto::connect::Connect;
 use crate::storage::{self, StorageError};
 
 /// Messages handled per wake-up before timers and log reports are looked
@@ -30,49 +28,6 @@ const MESSAGE_BATCH: usize = 64;
 /// Snapshot nodes handed over after each batch of messages (a chunk when
 /// idle), so requests never wait long behind a snapshot.
 const SNAPSHOT_BUDGET_BUSY: usize = 32;
-
-/// What a connection's writer is sent.
-#[derive(Debug)]
-pub enum Out {
-    /// A complete frame (length prefix included) that answers no request:
-    /// the handshake reply, a watch notification.
-    Frame(Bytes),
-    /// The reply to a request; writing it frees one of the connection's
-    /// in-flight request slots.
-    Reply(Bytes),
-    /// Flush what is queued, then close.
-    Close,
-}
-
-/// What connections, the quorum network and the listener send the driver.
-#[allow(missing_docs)]
-#[derive(Debug)]
-pub enum CoreMsg {
-    /// A handshake arrived.
-    Connect {
-        conn: ConnId,
-        connect: Connect,
-        peer: SocketAddr,
-        out: OutboxTx<Out>,
-    },
-    /// A request frame (header split off), read at `at`.
-    Request {
-        conn: ConnId,
-        xid: i32,
-        op: i32,
-        body: Bytes,
-        at: Instant,
-    },
-    /// The connection is gone.
-    Closed { conn: ConnId },
-    /// Something happened on the quorum network (ensemble members only).
-    Quorum(NetEvent),
-    /// A four-letter word.
-    FourLetter {
-        cmd: String,
-        reply: oneshot::Sender<String>,
-    },
-}
 
 /// Why the driver stopped.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use super::core::{Core, Replica, COMMIT_LOG_COUNT};
-use super::driver::CoreMsg;
+use super::mailbox::CoreMsg;
 use super::quorum_net::{self, MemberAddrs, QuorumNet};
 use super::{EnsembleOptions, StartError};
 use crate::config::PeerType;

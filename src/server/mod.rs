@@ -13,6 +13,7 @@ pub mod driver;
 pub mod durability;
 mod ensemble;
 pub mod fourlw;
+pub mod mailbox;
 mod options;
 pub mod outbox;
 pub mod persist;

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::core::NetCmd;
-use super::driver::CoreMsg;
+use super::mailbox::CoreMsg;
 use super::outbox::{outbox, OutboxTx};
 use crate::zab::wire;
 use crate::zab::{LinkId, Notification, Packet, Sid};

@@ -41,6 +41,12 @@ impl OpClass {
             Some(Sasl | Notification | CreateSession | Error) | None => OpClass::Refused,
         }
     }
+
+    /// Whether a wire opcode is a write (goes through the pipeline, and
+    /// through the leader on a follower).
+    pub fn is_write(op: i32) -> bool {
+        OpClass::of(op) == OpClass::Write
+    }
 }
 
 /// A request that is answered from the tree.

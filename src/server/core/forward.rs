@@ -15,7 +15,7 @@ use super::{ConnId, Core};
 use crate::proto::records::data::Id;
 use crate::proto::records::proto::{ReplyHeader, SyncResponse};
 use crate::proto::response::Response;
-use crate::proto::{Classified, ErrorCode, OpCode, ReadRequest, Request};
+use crate::proto::{Classified, ErrorCode, OpClass, OpCode, ReadRequest, Request};
 use crate::session::SessionId;
 use crate::tree::prep::PrepCtx;
 use crate::zab::peer::SyncTarget;
@@ -23,9 +23,7 @@ use crate::zab::LinkId;
 
 /// Whether a follower must send this request to the leader.
 pub(super) fn goes_to_leader(op: i32) -> bool {
-    super::requests::is_write_opcode(op)
-        || op == OpCode::CloseSession.code()
-        || op == OpCode::Sync.code()
+    OpClass::is_write(op) || op == OpCode::CloseSession.code() || op == OpCode::Sync.code()
 }
 
 fn request_data(session: i64, cxid: i32, op: i32, body: &[u8]) -> Bytes {

@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::requests::{is_write_opcode, multi_result};
 use super::{ConnId, Core, Durability, Effect, FastMap, LogItem};
+use crate::proto::multi::MultiResult;
 use crate::proto::records::proto::{Create2Response, CreateResponse, ReplyHeader};
 use crate::proto::response::Response;
-use crate::proto::{ErrorCode, OpCode, WriteRequest};
+use crate::proto::{ErrorCode, OpClass, OpCode, WriteRequest};
 use crate::session::SessionId;
 use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::ApplyResult;
@@ -188,7 +188,7 @@ impl Pipeline {
     /// forgets a session with nothing left).
     pub(super) fn next_ready(&mut self, session: i64) -> Option<Queued> {
         let flow = self.flows.get_mut(&session)?;
-        match flow.queued.front().map(|q| is_write_opcode(q.op)) {
+        match flow.queued.front().map(|q| OpClass::is_write(q.op)) {
             None => {
                 if flow.in_pipeline == 0 {
                     self.flows.remove(&session);
@@ -364,6 +364,24 @@ impl Core {
             WriteKind::Multi => Response::Multi(rc.multi.into_iter().map(multi_result).collect()),
         };
         self.send(conn, hdr(0), Some(&rsp));
+    }
+}
+
+/// A multi's per-operation result as the reply carries it.
+fn multi_result(r: ApplyResult) -> MultiResult {
+    if r.op == OpCode::Error.code() {
+        return MultiResult::Error(r.err);
+    }
+    match OpCode::from_i32(r.op) {
+        Some(OpCode::Create) => MultiResult::Create(r.path),
+        // ZooKeeper's CreateResult with a stat always carries type create2.
+        Some(OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer) => {
+            MultiResult::Create2(OpCode::Create2, r.path, r.stat.unwrap_or_default())
+        }
+        Some(OpCode::Delete | OpCode::DeleteContainer) => MultiResult::Delete,
+        Some(OpCode::SetData) => MultiResult::SetData(r.stat.unwrap_or_default()),
+        Some(OpCode::Check) => MultiResult::Check,
+        _ => MultiResult::Error(r.err),
     }
 }
 

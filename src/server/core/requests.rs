@@ -7,7 +7,6 @@ use bytes::Bytes;
 
 use super::pipeline::{Queued, Then, WriteKind};
 use super::{ConnId, Core};
-use crate::proto::multi::MultiResult;
 use crate::proto::records::proto::ReplyHeader;
 use crate::proto::{
     Classified, ErrorCode, OpClass, OpCode, ReadRequest, Request, SessionRequest, WriteRequest,
@@ -15,7 +14,6 @@ use crate::proto::{
 use crate::session::SessionId;
 use crate::tree::prep::PrepCtx;
 use crate::tree::read::{self, ReadCtx};
-use crate::tree::ApplyResult;
 
 impl Core {
     pub(super) fn on_request(
@@ -32,7 +30,7 @@ impl Core {
         c.received += 1;
         self.stats.received += 1;
         let session = c.session;
-        if self.pipeline.must_wait(session, is_write_opcode(op)) {
+        if self.pipeline.must_wait(session, OpClass::is_write(op)) {
             self.pipeline.queue(
                 session,
                 Queued {
@@ -282,7 +280,7 @@ impl Core {
         err: ErrorCode,
         received_us: u64,
     ) {
-        if is_write_opcode(op) {
+        if OpClass::is_write(op) {
             let zxid = self.take_zxid();
             let ctx = PrepCtx {
                 session,
@@ -350,27 +348,5 @@ fn null_path_error(op: i32, body: &Bytes) -> Option<ErrorCode> {
         | OpCode::GetAcl
         | OpCode::GetAllChildrenNumber => Some(ErrorCode::MarshallingError),
         _ => None,
-    }
-}
-
-/// Opcodes whose requests become transactions ([`OpClass::Write`]).
-pub(super) fn is_write_opcode(op: i32) -> bool {
-    OpClass::of(op) == OpClass::Write
-}
-
-pub(super) fn multi_result(r: ApplyResult) -> MultiResult {
-    if r.op == OpCode::Error.code() {
-        return MultiResult::Error(r.err);
-    }
-    match OpCode::from_i32(r.op) {
-        Some(OpCode::Create) => MultiResult::Create(r.path),
-        // ZooKeeper's CreateResult with a stat always carries type create2.
-        Some(OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer) => {
-            MultiResult::Create2(OpCode::Create2, r.path, r.stat.unwrap_or_default())
-        }
-        Some(OpCode::Delete | OpCode::DeleteContainer) => MultiResult::Delete,
-        Some(OpCode::SetData) => MultiResult::SetData(r.stat.unwrap_or_default()),
-        Some(OpCode::Check) => MultiResult::Check,
-        _ => MultiResult::Error(r.err),
     }
 }
