@@ -11,6 +11,7 @@ use ferrozk::cli::{self, Cli};
 fn main() -> ExitCode {
     match cli::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(cli::CliError::Shell(code)) => ExitCode::from(code),
         Err(e) => {
             eprintln!("ferrozk: {e}");
             e.exit_code()

@@ -53,6 +53,19 @@ pub enum Command {
     CheckData(datatools::CheckDataArgs),
     /// Load-test any ZooKeeper server, or compare ferrozk with Apache ZooKeeper.
     Bench(bench::BenchArgs),
+    /// The ZooKeeper shell (zkCli.sh's commands and options):
+    /// `ferrozk shell [-server host:port] [-timeout ms] [-r] [--json] [command args...]`.
+    #[command(disable_help_flag = true)]
+    Shell(ShellArgs),
+}
+
+/// `ferrozk shell`'s arguments, passed through as they are: they follow
+/// zkCli's single-dash conventions (`-server`, `-timeout`), not clap's.
+#[derive(Debug, clap::Args)]
+pub struct ShellArgs {
+    /// zkCli's options, then an optional command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<String>,
 }
 
 /// Why the command failed; decides the exit status.
@@ -73,6 +86,10 @@ pub enum CliError {
     /// `ferrozk bench` failed: exit status 2 for bad flags, else 1.
     #[error("bench: {0}")]
     Bench(#[from] bench::BenchError),
+    /// `ferrozk shell` finished with a non-zero status; it printed its
+    /// own error already.
+    #[error("")]
+    Shell(u8),
 }
 
 impl CliError {
@@ -86,12 +103,21 @@ impl CliError {
             | CliError::Serve(serve::ServeError::Options(_))
             | CliError::Bench(bench::BenchError::Usage(_)) => ExitCode::from(2),
             CliError::Serve(_) | CliError::Tool(_) | CliError::Bench(_) => ExitCode::from(1),
+            CliError::Shell(code) => ExitCode::from(*code),
         }
     }
 }
 
 /// Set up logging, then run the chosen command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    if let Some(Command::Shell(args)) = cli.command {
+        // The shell prints its own messages; the client's logs stay quiet.
+        init_logging(Some(cli.log_level.as_deref().unwrap_or("error")))?;
+        return match ferrozk_shell::main(args.args) {
+            0 => Ok(()),
+            code => Err(CliError::Shell(u8::try_from(code).unwrap_or(1))),
+        };
+    }
     init_logging(cli.log_level.as_deref())?;
     match cli.command.unwrap_or(Command::Serve(serve::ServeArgs {})) {
         Command::Serve(_args) => {
@@ -109,6 +135,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             datatools::check_data(&config).map_err(CliError::Tool)?;
         }
         Command::Bench(args) => bench::run(args)?,
+        Command::Shell(_) => unreachable!("handled above"),
     }
     Ok(())
 }

@@ -15,6 +15,30 @@ pub struct InvalidPath {
     pub reason: &'static str,
 }
 
+impl InvalidPath {
+    /// The message of the `IllegalArgumentException` Java's
+    /// `PathUtils.validatePath` throws: the first checks (empty, not
+    /// absolute, trailing slash) give the reason alone.
+    pub fn java_message(&self) -> String {
+        match self.reason {
+            "Path length must be > 0"
+            | "Path must start with / character"
+            | "Path must not end with / character" => self.reason.to_string(),
+            // The checks of single characters name the index too; found
+            // again here rather than stored, to keep the error small.
+            _ => match [false, true]
+                .iter()
+                .find_map(|&seq| match validate_at(&self.path, seq) {
+                    Err((reason, Some(i))) if reason == self.reason => Some(i),
+                    _ => None,
+                }) {
+                Some(i) => format!("{self} @{i}"),
+                None => self.to_string(),
+            },
+        }
+    }
+}
+
 fn forbidden(c: char) -> bool {
     let c = c as u32;
     (0x01..=0x1f).contains(&c)
@@ -31,16 +55,21 @@ pub fn validate(path: &str, sequential: bool) -> Result<(), InvalidPath> {
     // trailing '1' stands for it. Paths are nearly always ASCII: check their
     // bytes without collecting chars (this allocation was ~10% of a write's
     // prep in callgrind).
-    let result = if path.is_ascii() {
+    validate_at(path, sequential).map_err(|(reason, _)| InvalidPath {
+        path: path.to_string(),
+        reason,
+    })
+}
+
+/// [`validate`], with the index of the offending character where a check
+/// names one.
+fn validate_at(path: &str, sequential: bool) -> Result<(), (&'static str, Option<u32>)> {
+    if path.is_ascii() {
         check(path.as_bytes(), sequential, |b| b as char)
     } else {
         let chars: Vec<char> = path.chars().collect();
         check(&chars, sequential, |c| c)
-    };
-    result.map_err(|reason| InvalidPath {
-        path: path.to_string(),
-        reason,
-    })
+    }
 }
 
 /// `PathUtils.validatePath` over `items` (plus a trailing '1' when
@@ -49,39 +78,39 @@ fn check<T: Copy>(
     items: &[T],
     sequential: bool,
     ch: impl Fn(T) -> char,
-) -> Result<(), &'static str> {
+) -> Result<(), (&'static str, Option<u32>)> {
     let len = items.len() + usize::from(sequential);
     let at = |i: usize| if i < items.len() { ch(items[i]) } else { '1' };
     if len == 0 {
-        return Err("Path length must be > 0");
+        return Err(("Path length must be > 0", None));
     }
     if at(0) != '/' {
-        return Err("Path must start with / character");
+        return Err(("Path must start with / character", None));
     }
     if len == 1 {
         return Ok(());
     }
     if at(len - 1) == '/' {
-        return Err("Path must not end with / character");
+        return Err(("Path must not end with / character", None));
     }
     let mut last = '/';
     for i in 1..len {
         let c = at(i);
         let next_is_end = i + 1 == len || at(i + 1) == '/';
         if c == '\0' {
-            return Err("null character not allowed");
+            return Err(("null character not allowed", Some(i as u32)));
         } else if c == '/' && last == '/' {
-            return Err("empty node name specified");
+            return Err(("empty node name specified", Some(i as u32)));
         } else if c == '.' && last == '.' {
             if at(i - 2) == '/' && next_is_end {
-                return Err("relative paths not allowed");
+                return Err(("relative paths not allowed", Some(i as u32)));
             }
         } else if c == '.' {
             if at(i - 1) == '/' && next_is_end {
-                return Err("relative paths not allowed");
+                return Err(("relative paths not allowed", Some(i as u32)));
             }
         } else if forbidden(c) {
-            return Err("invalid character");
+            return Err(("invalid character", Some(i as u32)));
         }
         last = c;
     }
