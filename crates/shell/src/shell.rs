@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrozk_client::{Client, EventType, KeeperState};
+use ferrozk_client::{Client, EventType, KeeperState, WatchedEvent};
 use serde_json::{json, Value};
 use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::error::CliError;
@@ -86,6 +87,8 @@ pub struct Shell {
     one_shot: bool,
     printer: Printer,
     events: Option<JoinHandle<()>>,
+    /// Asks the event task to print what is queued, and says when done.
+    flush: Option<mpsc::UnboundedSender<oneshot::Sender<()>>>,
 }
 
 impl Shell {
@@ -106,6 +109,7 @@ impl Shell {
             one_shot,
             printer: stdout_printer(),
             events: None,
+            flush: None,
         }
     }
 
@@ -182,29 +186,65 @@ impl Shell {
         let print_watches = self.print_watches.clone();
         let json = self.opts.json;
         let quiet_states = self.one_shot;
+        let print = move |ev: WatchedEvent| {
+            if !print_watches.load(Ordering::Relaxed)
+                || (quiet_states && ev.event_type == EventType::None)
+            {
+                return;
+            }
+            if json {
+                printer(&format!("{}\n", format::event_json(&ev)));
+            } else {
+                printer(&format!("\nWATCHER::\n\n{}\n", format::event_text(&ev)));
+            }
+        };
+        let (flush_tx, mut flush_rx) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
+        self.flush = Some(flush_tx);
         self.events = Some(self.rt.spawn(async move {
-            while let Some(ev) = events.recv().await {
-                if !print_watches.load(Ordering::Relaxed)
-                    || (quiet_states && ev.event_type == EventType::None)
-                {
-                    continue;
+            loop {
+                tokio::select! {
+                    ev = events.recv() => match ev {
+                        Some(ev) => print(ev),
+                        None => break,
+                    },
+                    Some(done) = flush_rx.recv() => {
+                        // Everything queued so far: the client queues an
+                        // event before the reply that follows it completes.
+                        while let Ok(ev) = events.try_recv() {
+                            print(ev);
+                        }
+                        let _ = done.send(());
+                    }
                 }
-                if json {
-                    printer(&format!("{}\n", format::event_json(&ev)));
-                } else {
-                    printer(&format!("\nWATCHER::\n\n{}\n", format::event_text(&ev)));
-                }
+            }
+            // The session ended: answer the flushes still waiting.
+            while let Ok(done) = flush_rx.try_recv() {
+                let _ = done.send(());
             }
         }));
         self.client = Some(client);
         Ok(())
     }
 
-    /// Closes the session (zkCli's `close`).
+    /// Prints the watch events and state changes queued so far, so they
+    /// come before the output of the reply that followed them (zkCli's
+    /// watcher runs before the call returns).
+    pub async fn flush_events(&self) {
+        let Some(tx) = &self.flush else { return };
+        let (done_tx, done_rx) = oneshot::channel();
+        if tx.send(done_tx).is_ok() {
+            let _ = done_rx.await;
+        }
+    }
+
+    /// Closes the session (zkCli's `close`), printing the events it
+    /// produced.
     pub async fn close(&mut self) {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
         }
+        self.flush_events().await;
+        self.flush = None;
         if let Some(t) = self.events.take() {
             t.abort();
         }
@@ -247,6 +287,7 @@ impl Shell {
             return self.exit_code;
         }
         let result = Box::pin(commands::dispatch(self, words)).await;
+        self.flush_events().await;
         self.exit_code = match result {
             Ok(reply) => {
                 print_reply(&reply, json);

@@ -146,9 +146,7 @@ pub async fn close(sh: &mut Shell, _spec: &Spec, _p: &Parsed) -> Result<Reply, C
         .close()
         .await
         .map_err(|e| CliError::from_client(e, ""))?;
-    // The Closed event is already queued; give the session's printer a
-    // moment so it shows before whatever the next command prints.
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The Closed event is queued; the shell prints it before this reply.
     Ok(Reply::new().with_json(json!({ "state": "CLOSED" })))
 }
 

@@ -501,9 +501,9 @@ pub async fn watch(sh: &mut Shell, spec: &Spec, p: &Parsed) -> Result<Reply, Cli
     let interrupted = wait_for_end(sh).await;
     let removed = if interrupted {
         let r = remove_recursive_watch(&c, &path).await;
-        // The removal event reaches the shell's printer task just before
-        // this reply: give it a moment so it prints first.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The removal event is queued before the reply completed: print it
+        // while printwatches is still on.
+        sh.flush_events().await;
         r
     } else {
         Ok(())
