@@ -237,13 +237,14 @@ impl Shell {
         }
     }
 
-    /// Closes the session (zkCli's `close`), printing the events it
-    /// produced.
+    /// Closes the session (on exit and before `connect`; the `close`
+    /// command closes the client itself and its Closed event prints with
+    /// the reply). Events still queued are dropped: at exit the line
+    /// editor's printer may be gone.
     pub async fn close(&mut self) {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
         }
-        self.flush_events().await;
         self.flush = None;
         if let Some(t) = self.events.take() {
             t.abort();
