@@ -80,62 +80,8 @@ fn text(core: &Core, log: &SyncStats, cmd: &str) -> String {
             let _ = writeln!(s, "Node count: {}", core.tree.len());
         }
         "mntr" => {
-            let watches = core.tree.data_watches.len() + core.tree.child_watches.len();
-            let eph: usize = core.tree.all_ephemerals().values().map(|s| s.len()).sum();
-            let syncs = log.syncs.load(std::sync::atomic::Ordering::Relaxed);
-            let logged = log.txns.load(std::sync::atomic::Ordering::Relaxed);
-            let lines: [(&str, String); 18] = [
-                ("zk_version", VERSION.to_string()),
-                ("zk_server_state", mode(core).into()),
-                (
-                    "zk_avg_latency",
-                    format!(
-                        "{:.4}",
-                        if core.stats.count == 0 {
-                            0.0
-                        } else {
-                            core.stats.total_us as f64 / core.stats.count as f64 / 1000.0
-                        }
-                    ),
-                ),
-                ("zk_max_latency", (core.stats.max_us / 1000).to_string()),
-                ("zk_min_latency", (core.stats.min_us / 1000).to_string()),
-                ("zk_packets_received", core.stats.received.to_string()),
-                ("zk_packets_sent", core.stats.sent.to_string()),
-                ("zk_num_alive_connections", core.conns.len().to_string()),
-                ("zk_outstanding_requests", "0".into()),
-                ("zk_znode_count", core.tree.len().to_string()),
-                ("zk_watch_count", watches.to_string()),
-                ("zk_ephemerals_count", eph.to_string()),
-                ("zk_global_sessions", core.sessions.len().to_string()),
-                ("zk_last_zxid", core.tree.last_zxid.to_string()),
-                (
-                    "ferrozk_current_epoch",
-                    core.replica
-                        .as_ref()
-                        .map_or(0, |r| r.peer.current_epoch())
-                        .to_string(),
-                ),
-                (
-                    "ferrozk_accepted_epoch",
-                    core.replica
-                        .as_ref()
-                        .map_or(0, |r| r.peer.accepted_epoch())
-                        .to_string(),
-                ),
-                // Group commit: fsyncs, and transactions they covered.
-                ("zk_cnt_fsynctime", syncs.to_string()),
-                ("ferrozk_logged_txns", logged.to_string()),
-            ];
-            for (k, v) in lines {
-                let _ = writeln!(s, "{k}\t{v}");
-            }
-            if let Some(n) = core
-                .replica
-                .as_ref()
-                .and_then(|r| r.peer.synced_followers())
-            {
-                let _ = writeln!(s, "zk_synced_followers\t{n}");
+            for (k, v) in super::metrics::monitor(core, log) {
+                let _ = writeln!(s, "zk_{k}\t{v}");
             }
         }
         "conf" => {
@@ -237,7 +183,7 @@ fn text(core: &Core, log: &SyncStats, cmd: &str) -> String {
 }
 
 /// What `srvr` calls our role: `standalone`, or the Zab role.
-fn mode(core: &Core) -> &'static str {
+pub(crate) fn mode(core: &Core) -> &'static str {
     match &core.replica {
         None => "standalone",
         Some(r) => r.peer.state().role_name(),

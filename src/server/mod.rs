@@ -14,6 +14,7 @@ pub mod durability;
 mod ensemble;
 pub mod fourlw;
 pub mod mailbox;
+pub mod metrics;
 mod options;
 pub mod outbox;
 pub mod persist;
