@@ -237,3 +237,339 @@ fn offline_tools_read_a_data_directory() {
         out.describe()
     );
 }
+
+/// Every refusal of a bad zoo.cfg, on both servers: each case is run by
+/// Apache ZooKeeper 3.8 (QuorumPeerMain) and by ferrozk, and both must exit
+/// with the status listed (2 = "Invalid config, exiting abnormally"); what
+/// ferrozk prints must name the key. Where Apache exits 1 through an
+/// unexpected exception (an empty dataDir, a myid without a server line)
+/// ferrozk exits 2 like any other bad configuration: listed per server.
+/// Settings Apache reads as system properties (snapCount, preAllocSize,
+/// forceSync, jute.maxbuffer, ...) are not refusals on either: a bad value
+/// is a warning and the default (src/config/tests.rs).
+#[test]
+fn bad_configs_exit_as_apache_does_and_name_the_key() {
+    let base = |ensemble: bool, extra: &str, drop: &[&str]| {
+        let mut lines = vec![
+            "tickTime=2000".to_string(),
+            "dataDir={dir}".into(),
+            "clientPort={port}".into(),
+            "clientPortAddress=127.0.0.1".into(),
+            "admin.enableServer=false".into(),
+        ];
+        if ensemble {
+            lines.extend(
+                [
+                    "initLimit=5",
+                    "syncLimit=2",
+                    "server.1=127.0.0.1:{q1}:{e1}",
+                    "server.2=127.0.0.1:{q2}:{e2}",
+                    "server.3=127.0.0.1:{q3}:{e3}",
+                ]
+                .map(String::from),
+            );
+        }
+        lines.retain(|l| !drop.iter().any(|d| l.starts_with(&format!("{d}="))));
+        for e in extra.split('\n').filter(|e| !e.is_empty()) {
+            let key = e.split('=').next().unwrap();
+            lines.retain(|l| !l.starts_with(&format!("{key}=")));
+            lines.push(e.to_string());
+        }
+        lines.join("\n") + "\n"
+    };
+    // (case, zoo.cfg, myid file, Apache status, ferrozk status, key named)
+    type Case<'a> = (&'a str, String, Option<&'a str>, i32, i32, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "no dataDir",
+            base(false, "", &["dataDir"]),
+            None,
+            2,
+            2,
+            "dataDir",
+        ),
+        (
+            "empty dataDir",
+            base(false, "dataDir=", &[]),
+            None,
+            1,
+            2,
+            "dataDir",
+        ),
+        (
+            "tickTime not a number",
+            base(false, "tickTime=abc", &[]),
+            None,
+            2,
+            2,
+            "tickTime",
+        ),
+        (
+            "clientPort not a number",
+            base(false, "clientPort=abc", &[]),
+            None,
+            2,
+            2,
+            "clientPort",
+        ),
+        (
+            "clientPort out of range",
+            base(false, "clientPort=70000", &[]),
+            None,
+            2,
+            2,
+            "clientPort",
+        ),
+        (
+            "unresolvable clientPortAddress",
+            base(false, "clientPortAddress=no.such.host.invalid", &[]),
+            None,
+            2,
+            2,
+            "clientPortAddress",
+        ),
+        (
+            "maxClientCnxns not a number",
+            base(false, "maxClientCnxns=abc", &[]),
+            None,
+            2,
+            2,
+            "maxClientCnxns",
+        ),
+        (
+            "maxSessionTimeout not a number",
+            base(false, "maxSessionTimeout=abc", &[]),
+            None,
+            2,
+            2,
+            "maxSessionTimeout",
+        ),
+        (
+            "min above max session timeout",
+            base(false, "minSessionTimeout=5000\nmaxSessionTimeout=4000", &[]),
+            None,
+            2,
+            2,
+            "minSessionTimeout",
+        ),
+        (
+            "purgeInterval not a number",
+            base(false, "autopurge.purgeInterval=abc", &[]),
+            None,
+            2,
+            2,
+            "autopurge.purgeInterval",
+        ),
+        (
+            "peerType unknown",
+            base(false, "peerType=foo", &[]),
+            None,
+            2,
+            2,
+            "peerType",
+        ),
+        (
+            "standaloneEnabled not a boolean",
+            base(false, "standaloneEnabled=maybe", &[]),
+            None,
+            2,
+            2,
+            "standaloneEnabled",
+        ),
+        (
+            "syncEnabled not a boolean",
+            base(false, "syncEnabled=maybe", &[]),
+            None,
+            2,
+            2,
+            "syncEnabled",
+        ),
+        (
+            "reconfigEnabled not a boolean",
+            base(false, "reconfigEnabled=maybe", &[]),
+            None,
+            2,
+            2,
+            "reconfigEnabled",
+        ),
+        (
+            "localSessionsEnabled not a boolean",
+            base(false, "localSessionsEnabled=maybe", &[]),
+            None,
+            2,
+            2,
+            "localSessionsEnabled",
+        ),
+        (
+            "server.N id not a number",
+            base(false, "server.x=127.0.0.1:2888:3888", &[]),
+            None,
+            2,
+            2,
+            "server.x",
+        ),
+        (
+            "observers without participants",
+            base(false, "server.1=127.0.0.1:2888:3888:observer", &[]),
+            None,
+            2,
+            2,
+            "server.1",
+        ),
+        (
+            "server.N line that does not parse",
+            base(true, "server.3=garbage", &[]),
+            Some("1"),
+            2,
+            2,
+            "server.3",
+        ),
+        (
+            "server.N with equal ports",
+            base(true, "server.3=127.0.0.1:{q3}:{q3}", &[]),
+            Some("1"),
+            2,
+            2,
+            "server.3",
+        ),
+        (
+            "ensemble without clientPort",
+            base(true, "", &["clientPort"]),
+            Some("1"),
+            2,
+            2,
+            "clientPort",
+        ),
+        (
+            "ensemble without initLimit",
+            base(true, "", &["initLimit"]),
+            Some("1"),
+            2,
+            2,
+            "initLimit",
+        ),
+        (
+            "ensemble without syncLimit",
+            base(true, "", &["syncLimit"]),
+            Some("1"),
+            2,
+            2,
+            "syncLimit",
+        ),
+        (
+            "initLimit not a number",
+            base(true, "initLimit=abc", &[]),
+            Some("1"),
+            2,
+            2,
+            "initLimit",
+        ),
+        (
+            "quorumListenOnAllIPs not a boolean",
+            base(true, "quorumListenOnAllIPs=maybe", &[]),
+            Some("1"),
+            2,
+            2,
+            "quorumListenOnAllIPs",
+        ),
+        (
+            "electionAlg other than 3",
+            base(true, "electionAlg=0", &[]),
+            Some("1"),
+            2,
+            2,
+            "electionAlg",
+        ),
+        ("no myid file", base(true, "", &[]), None, 2, 2, "myid"),
+        (
+            "myid not a number",
+            base(true, "", &[]),
+            Some("abc"),
+            2,
+            2,
+            "abc is not a number",
+        ),
+        (
+            "myid without a server line",
+            base(true, "", &[]),
+            Some("7"),
+            1,
+            2,
+            "myid",
+        ),
+    ];
+    let mut problems = common::Problems::default();
+    for kind in common::kinds_under_test() {
+        for (what, text, myid, apache, ferrozk, key) in &cases {
+            let p = common::free_ports(7);
+            let mut text = text.replace("{port}", &p[0].to_string());
+            for (i, name) in ["q1", "e1", "q2", "e2", "q3", "e3"].iter().enumerate() {
+                text = text.replace(&format!("{{{name}}}"), &p[i + 1].to_string());
+            }
+            let dir = tempfile::tempdir().unwrap();
+            if let Some(id) = myid {
+                std::fs::write(dir.path().join("myid"), format!("{id}\n")).unwrap();
+            }
+            let text = text.replace("{dir}", &dir.path().display().to_string());
+            let cfg = dir.path().join("zoo.cfg");
+            std::fs::write(&cfg, &text).unwrap();
+            let mut cmd = common::server_command(kind, &cfg, &[]);
+            cmd.current_dir(dir.path());
+            let out = run_with_timeout(&mut cmd, Duration::from_secs(30));
+            let expected = if kind == ServerKind::Apache {
+                *apache
+            } else {
+                *ferrozk
+            };
+            if out.code() != Some(expected) {
+                problems.add(format!(
+                    "{what} on {kind:?}: expected exit {expected}\n{text}{}",
+                    out.describe()
+                ));
+            } else if kind == ServerKind::Ferrozk && !out.stderr.contains(key) {
+                problems.add(format!(
+                    "{what}: the message does not name {key}: {}",
+                    out.stderr
+                ));
+            }
+        }
+    }
+    problems.check("bad_configs_exit_as_apache_does_and_name_the_key");
+}
+
+/// conf/ferrozk.service passes `systemd-analyze verify` (with ExecStart
+/// pointed at the binary under test, since /usr/bin/ferrozk is not
+/// installed here) and stops the server the way it is built to stop.
+#[test]
+fn the_systemd_unit_verifies() {
+    let unit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/ferrozk.service");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    for line in [
+        "ExecStart=/usr/bin/ferrozk --config /etc/ferrozk/zoo.cfg",
+        "KillSignal=SIGTERM",
+        "User=ferrozk",
+        "Restart=on-failure",
+        "RestartPreventExitStatus=2",
+        "LimitNOFILE=",
+        "TimeoutStopSec=",
+    ] {
+        assert!(text.contains(line), "the unit lacks {line}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("ferrozk.service");
+    std::fs::write(
+        &copy,
+        text.replace("/usr/bin/ferrozk", env!("CARGO_BIN_EXE_ferrozk")),
+    )
+    .unwrap();
+    common::require_tool("systemd-analyze", &["--version"]);
+    let out = run_with_timeout(
+        Command::new("systemd-analyze").arg("verify").arg(&copy),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.success() && !out.stderr.contains("ferrozk.service"),
+        "{}",
+        out.describe()
+    );
+}

@@ -7,6 +7,7 @@
 
 pub mod check_config;
 pub mod datatools;
+pub mod purge;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -51,6 +52,10 @@ pub enum Command {
     SnapshotDump(datatools::SnapshotDumpArgs),
     /// Load the configured dataDir read-only and report its health.
     CheckData(datatools::CheckDataArgs),
+    /// Delete old snapshots and logs, like ZooKeeper's PurgeTxnLog / zkCleanup.sh:
+    /// `ferrozk purge dataLogDir [snapDir] -n count`, or `ferrozk purge --config FILE -n count`.
+    #[command(disable_help_flag = true)]
+    Purge(PurgeCliArgs),
     /// Load-test any ZooKeeper server, or compare ferrozk with Apache ZooKeeper.
     Bench(bench::BenchArgs),
     /// The ZooKeeper shell (zkCli.sh's commands and options):
@@ -64,6 +69,14 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct ShellArgs {
     /// zkCli's options, then an optional command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<String>,
+}
+
+/// `ferrozk purge`'s arguments, parsed as PurgeTxnLog parses them.
+#[derive(Debug, clap::Args)]
+pub struct PurgeCliArgs {
+    /// `dataLogDir [snapDir] -n count`, or `-n count` with `--config`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub args: Vec<String>,
 }
@@ -86,6 +99,9 @@ pub enum CliError {
     /// `ferrozk bench` failed: exit status 2 for bad flags, else 1.
     #[error("bench: {0}")]
     Bench(#[from] bench::BenchError),
+    /// `ferrozk purge` failed: exit status 1, as PurgeTxnLog.
+    #[error(transparent)]
+    Purge(#[from] purge::PurgeError),
     /// `ferrozk shell` finished with a non-zero status; it printed its
     /// own error already.
     #[error("")]
@@ -102,7 +118,14 @@ impl CliError {
             | CliError::Config(_)
             | CliError::Serve(serve::ServeError::Options(_))
             | CliError::Bench(bench::BenchError::Usage(_)) => ExitCode::from(2),
-            CliError::Serve(_) | CliError::Tool(_) | CliError::Bench(_) => ExitCode::from(1),
+            // ZooKeeper's ERROR_STARTING_ADMIN_SERVER (a standalone server
+            // whose admin.serverPort cannot be bound).
+            CliError::Serve(serve::ServeError::Start(crate::server::StartError::Admin(_))) => {
+                ExitCode::from(4)
+            }
+            CliError::Serve(_) | CliError::Tool(_) | CliError::Bench(_) | CliError::Purge(_) => {
+                ExitCode::from(1)
+            }
             CliError::Shell(code) => ExitCode::from(*code),
         }
     }
@@ -133,6 +156,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::CheckData(_) => {
             let config = load_config(cli.config.as_deref())?;
             datatools::check_data(&config).map_err(CliError::Tool)?;
+        }
+        Command::Purge(args) => {
+            let config = match cli.config.as_deref() {
+                Some(p) => Some(Config::load(p)?),
+                None => None,
+            };
+            let parsed = purge::parse(&args.args, config.as_ref());
+            match parsed.and_then(|a| purge::run(&a)) {
+                Ok(()) => {}
+                Err(purge::PurgeError::Usage(msg)) => {
+                    if !msg.is_empty() {
+                        eprintln!("{msg}");
+                    }
+                    println!("{}", purge::USAGE);
+                    return Err(CliError::Shell(1));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Command::Bench(args) => bench::run(args)?,
         Command::Shell(_) => unreachable!("handled above"),

@@ -7,10 +7,12 @@
 
 use std::collections::BTreeSet;
 
-/// Every four-letter word ZooKeeper 3.8 knows.
-pub const KNOWN_COMMANDS: [&str; 19] = [
-    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "icfg", "isro", "mntr", "ruok", "srst",
-    "srvr", "stat", "stmk", "sysp", "wchc", "wchp", "wchs",
+/// Every four-letter word ZooKeeper 3.8 knows (`FourLetterCommands`'
+/// table, without the telnet close sequence, which is no text). `icfg`
+/// and `sysp` are AdminServer commands only in 3.8.
+pub const KNOWN_COMMANDS: [&str; 18] = [
+    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash", "isro", "mntr", "ruok", "srst",
+    "srvr", "stat", "stmk", "wchc", "wchp", "wchs",
 ];
 
 /// The set of enabled four-letter words.
@@ -91,6 +93,13 @@ mod tests {
         assert_eq!(w, FourLetterWords::All);
         assert!(w.allows("dump"));
         assert!(!w.allows("nope"));
+    }
+
+    #[test]
+    fn star_is_found_among_other_names_and_hash_is_a_word() {
+        let (w, _) = FourLetterWords::parse("bogus ,  * ");
+        assert!(w.allows("hash") && w.allows("stmk"));
+        assert!(!w.allows("icfg"), "not a 3.8 four-letter word");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "peerType",
     "snapCount",
     "preAllocSize",
+    "txnLogSizeLimitInKb",
+    "snapSizeLimitInKb",
+    "electionAlg",
     "forceSync",
     "autopurge.snapRetainCount",
     "autopurge.purgeInterval",
@@ -35,6 +38,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "admin.serverAddress",
     "admin.serverPort",
     "admin.commandURL",
+    "admin.idleTimeout",
     "extendedTypesEnabled",
     "emulate353TTLNodes",
     "znode.container.checkIntervalMs",
@@ -60,7 +64,6 @@ pub const KNOWN_PREFIXES: &[&str] = &["server.", "metricsProvider.", "authProvid
 /// ZooKeeper settings ferrozk recognises but does not implement: kept in
 /// `extra` with a warning that says so, rather than "unknown key".
 const UNSUPPORTED_PREFIXES: &[&str] = &[
-    "electionAlg",
     "observerMasterPort",
     "clientPortListenBacklog",
     "connectToLearnerMasterLimit",
@@ -74,11 +77,9 @@ const UNSUPPORTED_PREFIXES: &[&str] = &[
     "weight.",
     "oraclePath",
     "jvm.pause.",
-    "admin.idleTimeout",
     "audit.enable",
     "serverCnxnFactory",
     "ssl.",
-    "snapSizeLimitInKb",
     "maxCnxns",
     "learner.",
     "fips-mode",
@@ -92,6 +93,7 @@ pub struct Builder {
     client_port: Option<u16>,
     client_port_address: Option<String>,
     data_dir_set: bool,
+    admin_address_set: bool,
 }
 
 impl Builder {
@@ -127,9 +129,45 @@ impl Builder {
             "initLimit" => c.init_limit = number(key, value)?,
             "syncLimit" => c.sync_limit = number(key, value)?,
             "peerType" => c.peer_type = PeerType::parse(key, value)?,
-            "snapCount" => c.snap_count = positive(key, value)?,
-            "preAllocSize" => c.pre_alloc_size_kb = positive(key, value)?,
-            "forceSync" => c.force_sync = yes_no(key, value)?,
+            // System properties in ZooKeeper (`zookeeper.<key>`), read with
+            // Integer.getInteger / Long.getLong / String.equals: a bad value
+            // is a warning and the default, never a refusal.
+            "snapCount" => {
+                let n: u32 = lenient(key, value, 100_000);
+                c.snap_count = if n < 2 {
+                    warn!(key, value, "snapCount should be 2 or more; using 2");
+                    2
+                } else {
+                    n
+                };
+            }
+            // QuorumPeerConfig: "Invalid electionAlg value. Only 3 is supported."
+            "electionAlg" => {
+                if number::<u32>(key, value).ok() != Some(3) {
+                    return Err(ConfigError::invalid(
+                        key,
+                        value,
+                        "3 (fast leader election, the only one ZooKeeper 3.8 supports)",
+                    ));
+                }
+            }
+            "preAllocSize" => c.pre_alloc_size_kb = lenient(key, value, 65_536),
+            "txnLogSizeLimitInKb" => {
+                c.txn_log_size_limit_kb = lenient_signed(key, value, -1).max(0) as u64
+            }
+            "snapSizeLimitInKb" => {
+                c.snap_size_limit_kb = lenient_signed(key, value, 4_194_304).max(0) as u64
+            }
+            "forceSync" => {
+                // FileTxnLog: anything but "no" syncs.
+                c.force_sync = yes_no(key, value).unwrap_or_else(|_| {
+                    warn!(
+                        key,
+                        value, "not yes or no; syncing (only \"no\" turns fsync off)"
+                    );
+                    true
+                })
+            }
             "autopurge.snapRetainCount" => c.autopurge_snap_retain_count = number(key, value)?,
             "autopurge.purgeInterval" => c.autopurge_purge_interval_hours = number(key, value)?,
             "4lw.commands.whitelist" => {
@@ -140,16 +178,25 @@ impl Builder {
                 c.four_letter_words = words;
             }
             "admin.enableServer" => c.admin_enable_server = boolean(key, value)?,
-            "admin.serverAddress" => c.admin_server_address = host(key, value)?,
+            "admin.serverAddress" => {
+                c.admin_server_address = host(key, value)?;
+                self.admin_address_set = true;
+            }
             "admin.serverPort" => c.admin_server_port = port(key, value)?,
             "admin.commandURL" => c.admin_command_url = value.to_owned(),
+            "admin.idleTimeout" => c.admin_idle_timeout_ms = number(key, value)?,
             "extendedTypesEnabled" => c.extended_types_enabled = boolean(key, value)?,
             "emulate353TTLNodes" => c.emulate_353_ttl_nodes = boolean(key, value)?,
             "znode.container.checkIntervalMs" => {
                 c.container_check_interval_ms = positive(key, value)?
             }
             "znode.container.maxPerMinute" => c.container_max_per_minute = positive(key, value)?,
-            "jute.maxbuffer" => c.jute_max_buffer = jute_max_buffer(key, value)?,
+            "jute.maxbuffer" => {
+                c.jute_max_buffer = jute_max_buffer(key, value).unwrap_or_else(|e| {
+                    warn!("{e}; using the default {}", 0xfffff);
+                    0xfffff
+                })
+            }
             "ferrozk.connection.maxQueuedBytes" => {
                 c.max_queued_bytes = match number::<u64>(key, value)? {
                     0 => return Err(ConfigError::invalid(key, value, "a positive byte count")),
@@ -159,10 +206,19 @@ impl Builder {
             "superDigest" | "DigestAuthenticationProvider.superDigest" => {
                 c.super_digest = Some(super_digest(key, value)?)
             }
-            "skipACL" => c.skip_acl = yes_no(key, value)?,
+            "skipACL" => {
+                // ZooKeeperServer: only "yes" skips ACL checks.
+                c.skip_acl = yes_no(key, value).unwrap_or_else(|_| {
+                    warn!(
+                        key,
+                        value, "not yes or no; checking ACLs (only \"yes\" skips them)"
+                    );
+                    false
+                })
+            }
             "standaloneEnabled" => c.standalone_enabled = boolean(key, value)?,
             "reconfigEnabled" => c.reconfig_enabled = boolean(key, value)?,
-            "globalOutstandingLimit" => c.global_outstanding_limit = number(key, value)?,
+            "globalOutstandingLimit" => c.global_outstanding_limit = lenient(key, value, 1000),
             "quorumListenOnAllIPs" => c.quorum_listen_on_all_ips = boolean(key, value)?,
             "localSessionsEnabled" => c.local_sessions_enabled = boolean(key, value)?,
             "localSessionsUpgradingEnabled" => {
@@ -203,7 +259,14 @@ impl Builder {
             client_port,
             client_port_address,
             data_dir_set,
+            admin_address_set,
         } = self;
+        // A file that does not say where the AdminServer listens gets
+        // ZooKeeper's wildcard; running with no file at all keeps it on
+        // loopback, like the client port.
+        if !admin_address_set {
+            config.admin_server_address = "0.0.0.0".to_owned();
+        }
         // QuorumPeerConfig refuses a file without dataDir; only running with
         // no file at all uses ferrozk's ./data.
         if !data_dir_set {
@@ -275,6 +338,27 @@ fn host(key: &str, value: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(host.to_owned())
+}
+
+/// A number read as ZooKeeper reads a system property (`Integer.getInteger`,
+/// `Long.getLong`): a value that does not parse is a warning, and the
+/// default is used (the words of FilePadding's "is not a valid value for").
+fn lenient<T: std::str::FromStr + std::fmt::Display>(key: &str, value: &str, default: T) -> T {
+    number(key, value).unwrap_or_else(|_| {
+        warn!("{value} is not a valid value for {key}; using the default {default}");
+        default
+    })
+}
+
+/// [`lenient`] for a signed setting (`-1` or `0` turn a limit off).
+fn lenient_signed(key: &str, value: &str, default: i64) -> i64 {
+    match value.parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => {
+            warn!("{value} is not a valid value for {key}; using the default {default}");
+            default
+        }
+    }
 }
 
 fn positive<T: std::str::FromStr + PartialEq + Default>(

@@ -69,8 +69,16 @@ pub struct Config {
     pub peer_type: PeerType,
     /// `snapCount`: transactions between snapshots. 100000.
     pub snap_count: u32,
-    /// `preAllocSize`: txn log preallocation in KiB. 65536.
+    /// `preAllocSize`: txn log preallocation in KiB; 0 = none. 65536.
     pub pre_alloc_size_kb: u64,
+    /// `txnLogSizeLimitInKb`: a log file larger than this (on disk, its
+    /// preallocation included) is rolled after the next sync, without a
+    /// snapshot (FileTxnLog); 0 = no limit (ZooKeeper's -1). 0.
+    pub txn_log_size_limit_kb: u64,
+    /// `snapSizeLimitInKb`: snapshot once the logs since the last one pass
+    /// half of this plus a random share of the other half
+    /// (SyncRequestProcessor); 0 = off. 4194304 (4 GiB).
+    pub snap_size_limit_kb: u64,
     /// `forceSync` (yes/no): fsync the log before acknowledging. yes.
     pub force_sync: bool,
     /// `autopurge.snapRetainCount`: snapshots kept by purging (≥ 3). 3.
@@ -79,15 +87,18 @@ pub struct Config {
     pub autopurge_purge_interval_hours: u32,
     /// `4lw.commands.whitelist`. `srvr` only (plus `isro` in read-only mode).
     pub four_letter_words: FourLetterWords,
-    /// `admin.enableServer`. true (ZooKeeper's default; ferrozk has no admin
-    /// server yet).
+    /// `admin.enableServer`: run the AdminServer (HTTP). true, as ZooKeeper.
     pub admin_enable_server: bool,
-    /// `admin.serverAddress`. `0.0.0.0`.
+    /// `admin.serverAddress`. `0.0.0.0` when a file omits it (as
+    /// ZooKeeper); `127.0.0.1` without a file.
     pub admin_server_address: String,
     /// `admin.serverPort`. 8080.
     pub admin_server_port: u16,
     /// `admin.commandURL`. `/commands`.
     pub admin_command_url: String,
+    /// `admin.idleTimeout`: ms an AdminServer connection may be idle
+    /// before it is closed (Jetty's connector idle timeout). 30000.
+    pub admin_idle_timeout_ms: u64,
     /// `extendedTypesEnabled`: TTL nodes. false.
     pub extended_types_enabled: bool,
     /// `emulate353TTLNodes`: read 3.5.3's TTL owner encoding. false.
@@ -131,6 +142,41 @@ pub struct Config {
     pub sync_enabled: bool,
     /// Keys ferrozk does not use, as written (after trimming), with values.
     pub extra: BTreeMap<String, String>,
+    /// The file this configuration was read from, as read (the
+    /// AdminServer's `initial_configuration` and `system_properties`);
+    /// none for the embedded default. Not part of the settings: two
+    /// configurations with the same settings are equal whatever their text.
+    pub file_text: ConfigSource,
+}
+
+/// Where a configuration came from (see [`Config::file_text`]).
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSource(pub Option<ConfigText>);
+
+impl PartialEq for ConfigSource {
+    fn eq(&self, _: &ConfigSource) -> bool {
+        true
+    }
+}
+
+impl Eq for ConfigSource {}
+
+/// A configuration file's text, by syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigText {
+    /// zoo.cfg (Java properties).
+    Properties(String),
+    /// TOML.
+    Toml(String),
+}
+
+impl ConfigText {
+    /// The text.
+    pub fn text(&self) -> &str {
+        match self {
+            ConfigText::Properties(t) | ConfigText::Toml(t) => t,
+        }
+    }
 }
 
 impl Default for Config {
@@ -153,14 +199,17 @@ impl Default for Config {
             peer_type: PeerType::Participant,
             snap_count: 100_000,
             pre_alloc_size_kb: 65_536,
+            txn_log_size_limit_kb: 0,
+            snap_size_limit_kb: 4_194_304,
             force_sync: true,
             autopurge_snap_retain_count: 3,
             autopurge_purge_interval_hours: 0,
             four_letter_words: FourLetterWords::default(),
             admin_enable_server: true,
-            admin_server_address: "0.0.0.0".to_owned(),
+            admin_server_address: "127.0.0.1".to_owned(),
             admin_server_port: 8080,
             admin_command_url: "/commands".to_owned(),
+            admin_idle_timeout_ms: 30_000,
             extended_types_enabled: false,
             emulate_353_ttl_nodes: false,
             container_check_interval_ms: 60_000,
@@ -180,6 +229,7 @@ impl Default for Config {
             read_only_mode_enabled: false,
             sync_enabled: true,
             extra: BTreeMap::new(),
+            file_text: ConfigSource::default(),
         }
     }
 }
@@ -208,10 +258,20 @@ impl Config {
         } else {
             Config::from_properties_str(&text)
         };
-        parsed.map_err(|error| ConfigError::InFile {
-            path: path.to_owned(),
-            error: Box::new(error),
-        })
+        let file_text = if is_toml {
+            ConfigText::Toml(text)
+        } else {
+            ConfigText::Properties(text)
+        };
+        parsed
+            .map(|mut c| {
+                c.file_text = ConfigSource(Some(file_text));
+                c
+            })
+            .map_err(|error| ConfigError::InFile {
+                path: path.to_owned(),
+                error: Box::new(error),
+            })
     }
 
     /// Parse and validate zoo.cfg text.

@@ -114,6 +114,25 @@ async fn writer(
     let _ = sock.shutdown().await;
 }
 
+/// `stmk`'s argument: the 8-byte big-endian trace mask after the word.
+/// ZooKeeper reads it with one read of what has arrived; a client sends
+/// word and mask together, so a short wait covers a split write. `None`
+/// if it does not come.
+async fn stmk_mask(rd: &mut tokio::net::tcp::OwnedReadHalf, buf: &mut BytesMut) -> Option<i64> {
+    let wait = std::time::Duration::from_millis(500);
+    let _ = tokio::time::timeout(wait, async {
+        while buf.len() < 12 {
+            match rd.read_buf(buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    let bytes: [u8; 8] = buf.get(4..12)?.try_into().ok()?;
+    Some(i64::from_be_bytes(bytes))
+}
+
 /// Serves one accepted connection until it closes.
 pub async fn serve(
     stream: TcpStream,
@@ -136,13 +155,19 @@ pub async fn serve(
     }
     if let Ok(word) = std::str::from_utf8(&buf[..4]) {
         if super::fourlw::is_command(word) {
+            let word = word.to_owned();
+            let mask = if word == "stmk" {
+                stmk_mask(&mut rd, &mut buf).await
+            } else {
+                None
+            };
             let (tx, rx) = oneshot::channel();
-            let _ = core
-                .send(CoreMsg::FourLetter {
-                    cmd: word.to_string(),
-                    reply: tx,
-                })
-                .await;
+            let asked = super::fourlw::Asked {
+                word,
+                from: super::fourlw::Asker { conn, peer },
+                mask,
+            };
+            let _ = core.send(CoreMsg::FourLetter { asked, reply: tx }).await;
             if let Ok(text) = rx.await {
                 let mut wr = wr;
                 let _ = wr.write_all(text.as_bytes()).await;

@@ -6,6 +6,16 @@
 //! quorum network, epoch files, reloads. It decides nothing about
 //! ZooKeeper; a storage failure stops it with a typed error that
 //! `server::run` reports.
+//!
+//! A graceful stop ([`Driver::with_stop`], SIGTERM) runs in two phases:
+//! *draining* — no new request or forwarded write is taken (they are
+//! dropped; their clients see the connection close, so none is answered
+//! as done that was not), while what is in flight completes until
+//! [`Core::drained`] or [`DRAIN_MS`]; then *leaving* — [`Core::leave`]
+//! closes the client connections after their replies and steps out of
+//! the ensemble, the quorum network closes its ports and writes its last
+//! frames, and once the connections are flushed (or [`LEAVE_MS`] passed)
+//! the log thread is stopped after its last fsync and `run` returns.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
-use super::core::{ConnId, Core, CoreError, Effect, FrameKind, Input, LogItem, Now};
+use super::core::{ConnId, Core, CoreError, Effect, FrameKind, Input, NetEvent, Now};
 use super::durability::{LogEvent, SyncStats};
 use super::mailbox::{CoreMsg, Out};
 use super::outbox::OutboxTx;
@@ -28,6 +38,25 @@ const MESSAGE_BATCH: usize = 64;
 /// Snapshot nodes handed over after each batch of messages (a chunk when
 /// idle), so requests never wait long behind a snapshot.
 const SNAPSHOT_BUDGET_BUSY: usize = 32;
+
+/// How long a graceful stop waits for the writes in flight to be answered.
+pub const DRAIN_MS: u64 = 1000;
+/// How long it then waits for the connections' replies to be written and
+/// the quorum network's last frames to go out.
+pub const LEAVE_MS: u64 = 500;
+
+/// Where a graceful stop stands.
+enum Stopping {
+    /// Requests are refused; waiting for those in flight.
+    Draining { until: Instant },
+    /// Connections closed; waiting for them to flush and the network to
+    /// say goodbye.
+    Leaving {
+        until: Instant,
+        closing: std::collections::HashSet<ConnId>,
+        net_done: Option<tokio::sync::oneshot::Receiver<()>>,
+    },
+}
 
 /// Why the driver stopped.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +84,7 @@ pub enum DriverError {
 
 /// The log thread, as the driver holds it.
 struct Log {
-    tx: std::sync::mpsc::Sender<LogItem>,
+    tx: super::durability::LogQueue,
     events: mpsc::UnboundedReceiver<LogEvent>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -74,6 +103,9 @@ pub struct Driver {
     /// The time of this turn of the loop: every input of one wake-up is
     /// stamped with it (two clock reads per turn, not per message).
     turn: Now,
+    /// Cancelled to stop gracefully.
+    stop: tokio_util::sync::CancellationToken,
+    stopping: Option<Stopping>,
 }
 
 /// Microseconds in `d`, without the 128-bit division of `as_micros`.
@@ -97,8 +129,11 @@ pub fn now(epoch: Instant) -> Now {
 impl Driver {
     /// A driver for `core`, whose clock started at `epoch`; `net` for an
     /// ensemble member.
-    pub fn new(core: Core, epoch: Instant, net: Option<QuorumNet>) -> Driver {
+    pub fn new(mut core: Core, epoch: Instant, net: Option<QuorumNet>) -> Driver {
+        // The snapshot writers report to the server's metrics too.
+        core.attach_store_metrics();
         let opts = core.options().clone();
+        let sync_stats = Arc::new(SyncStats::with_metrics(core.metrics.clone()));
         Driver {
             core,
             opts,
@@ -106,10 +141,79 @@ impl Driver {
             outboxes: HashMap::default(),
             log: None,
             net,
-            sync_stats: Arc::default(),
+            sync_stats,
             effects: Vec::new(),
             overflowed: Vec::new(),
             turn: now(epoch),
+            stop: tokio_util::sync::CancellationToken::new(),
+            stopping: None,
+        }
+    }
+
+    /// Stops gracefully when `token` is cancelled (see the module doc);
+    /// `run` then returns `Ok`.
+    pub fn with_stop(mut self, token: tokio_util::sync::CancellationToken) -> Driver {
+        self.stop = token;
+        self
+    }
+
+    /// Takes the graceful stop one step further where it can; true once
+    /// it is complete (the log is stopped and closed).
+    fn stop_progress(&mut self) -> Result<bool, DriverError> {
+        match &mut self.stopping {
+            None => Ok(false),
+            Some(Stopping::Draining { until }) => {
+                let drained = self.core.drained();
+                if !drained && Instant::now() < *until {
+                    return Ok(false);
+                }
+                if !drained {
+                    tracing::warn!(
+                        "shutdown: writes still in flight after {DRAIN_MS} ms; \
+                         their clients see the connection close without an answer"
+                    );
+                }
+                let closing = self.outboxes.keys().copied().collect();
+                self.turn = now(self.epoch);
+                self.core.leave(self.turn);
+                self.perform()?;
+                let net_done = self.net.as_ref().map(QuorumNet::shutdown);
+                self.stopping = Some(Stopping::Leaving {
+                    until: Instant::now() + Duration::from_millis(LEAVE_MS),
+                    closing,
+                    net_done,
+                });
+                self.stop_progress()
+            }
+            Some(Stopping::Leaving {
+                until,
+                closing,
+                net_done,
+            }) => {
+                if let Some(rx) = net_done {
+                    if !matches!(
+                        rx.try_recv(),
+                        Err(tokio::sync::oneshot::error::TryRecvError::Empty)
+                    ) {
+                        *net_done = None;
+                    }
+                }
+                let flushed = closing.is_empty() && net_done.is_none();
+                if !flushed && Instant::now() < *until {
+                    return Ok(false);
+                }
+                self.stop_log();
+                tracing::info!("shutdown: transaction log synced and closed");
+                Ok(true)
+            }
+        }
+    }
+
+    /// When the graceful stop must move on even if nothing happens.
+    fn stop_deadline(&self) -> Option<Instant> {
+        match &self.stopping {
+            None => None,
+            Some(Stopping::Draining { until } | Stopping::Leaving { until, .. }) => Some(*until),
         }
     }
 
@@ -132,8 +236,8 @@ impl Driver {
         // A fresh report channel per thread: reports of a previous log must
         // never be mistaken for this one's.
         let (tx, events) = mpsc::unbounded_channel();
-        let snap_count = u64::from(self.opts.snap_count);
-        let (tx, thread) = super::durability::spawn(sink, tx, self.sync_stats.clone(), snap_count);
+        let limits = super::durability::RollLimits::from_options(&self.opts);
+        let (tx, thread) = super::durability::spawn(sink, tx, self.sync_stats.clone(), limits);
         self.log = Some(Log { tx, events, thread });
     }
 
@@ -222,7 +326,7 @@ impl Driver {
             }
             Effect::Reload { truncate, durable } => {
                 self.stop_log();
-                let db = super::persist::reload(&self.opts, truncate, durable);
+                let db = super::persist::reload(&self.opts, truncate, durable, &self.core.metrics);
                 if db.is_ok() {
                     match super::persist::open_log(&self.opts) {
                         Ok(log) => self.start_log(Box::new(log)),
@@ -242,7 +346,47 @@ impl Driver {
         Ok(())
     }
 
+    /// A message was taken from the queue with `waiting` more behind it:
+    /// a request samples the depth of the queue it waited in.
+    fn taken(&self, m: &CoreMsg, waiting: usize) {
+        let from_learner = match m {
+            CoreMsg::Request { .. } => false,
+            CoreMsg::Quorum(NetEvent::Packet {
+                packet: crate::zab::Packet::Request { .. },
+                ..
+            }) => true,
+            _ => return,
+        };
+        super::metrics::observe::request_taken(&self.core.metrics, waiting, from_learner);
+    }
+
     fn message(&mut self, m: CoreMsg) -> Result<(), DriverError> {
+        if self.stopping.is_some() {
+            match m {
+                // Stopping: nothing new is taken on (see the module doc).
+                CoreMsg::Request { .. } => return Ok(()),
+                CoreMsg::Connect { out, .. } => {
+                    out.push_uncounted(Out::Close);
+                    return Ok(());
+                }
+                CoreMsg::Quorum(NetEvent::Packet {
+                    packet: crate::zab::Packet::Request { .. },
+                    ..
+                }) => return Ok(()),
+                CoreMsg::Closed { conn } => {
+                    if let Some(Stopping::Leaving { closing, .. }) = &mut self.stopping {
+                        closing.remove(&conn);
+                    }
+                    self.outboxes.remove(&conn);
+                    return self.input(Input::Closed { conn });
+                }
+                other => return self.message_now(other),
+            }
+        }
+        self.message_now(m)
+    }
+
+    fn message_now(&mut self, m: CoreMsg) -> Result<(), DriverError> {
         match m {
             CoreMsg::Connect {
                 conn,
@@ -278,10 +422,30 @@ impl Driver {
                 self.input(Input::Closed { conn })
             }
             CoreMsg::Quorum(ev) => self.input(Input::Quorum(ev)),
-            CoreMsg::FourLetter { cmd, reply } => {
-                let answer = super::fourlw::run(&self.core, &self.sync_stats, &cmd);
+            CoreMsg::Gauges { reply } => {
+                let _ = reply.send(super::metrics::gauge_samples(&self.core));
+                Ok(())
+            }
+            CoreMsg::Admin {
+                name,
+                params,
+                reply,
+            } => {
+                let answer =
+                    super::admin::commands::run(&self.core, &self.sync_stats, &name, &params);
                 if let Some(r) = answer.reset {
                     self.input(Input::Reset(r))?;
+                }
+                let _ = reply.send(answer.body);
+                Ok(())
+            }
+            CoreMsg::FourLetter { asked, reply } => {
+                // The word is a packet received before it runs (srvr
+                // counts itself); its answer's packets are sent after.
+                self.input(super::fourlw::received())?;
+                let answer = super::fourlw::answer(&self.core, &self.sync_stats, &asked);
+                for input in answer.inputs() {
+                    self.input(input)?;
                 }
                 let _ = reply.send(answer.text);
                 Ok(())
@@ -313,6 +477,23 @@ impl Driver {
                 armed_for = Some(deadline);
             }
             let snapshot = self.core.snapshot_progress();
+            let stop = self.stop.clone();
+            let stop_deadline = self.stop_deadline();
+            // The quorum network's goodbye, awaited here so that it wakes
+            // the loop (put back below if it has not come yet).
+            let mut net_rx = match &mut self.stopping {
+                Some(Stopping::Leaving { net_done, .. }) => net_done.take(),
+                _ => None,
+            };
+            let mut net_fired = false;
+            let net_goodbye = async {
+                match net_rx.as_mut() {
+                    Some(rx) => {
+                        let _ = rx.await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             let log_events = self.log.as_mut().map(|l| &mut l.events);
             let durable = async {
                 match log_events {
@@ -321,23 +502,55 @@ impl Driver {
                 }
             };
             let mut budget = super::core::SNAPSHOT_CHUNK;
+            let stop_timer = async {
+                match stop_deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
+                _ = stop.cancelled(), if self.stopping.is_none() => {
+                    self.turn = now(self.epoch);
+                    tracing::info!(
+                        "shutting down: no new requests; answering the {} in flight",
+                        if self.core.drained() { "none" } else { "writes" }
+                    );
+                    self.stopping = Some(Stopping::Draining {
+                        until: Instant::now() + Duration::from_millis(DRAIN_MS),
+                    });
+                }
+                _ = stop_timer => {
+                    self.turn = now(self.epoch);
+                }
+                _ = net_goodbye => {
+                    net_fired = true;
+                }
                 msg = rx.recv() => match msg {
                     Some(m) => {
                         self.turn = now(self.epoch);
+                        self.taken(&m, rx.len());
                         self.message(m)?;
                         // Whatever else is queued goes in the same turn: one
                         // wake-up, one select and one timer check per batch.
                         for _ in 1..MESSAGE_BATCH {
                             match rx.try_recv() {
-                                Ok(m) => self.message(m)?,
+                                Ok(m) => {
+                                    self.taken(&m, rx.len());
+                                    self.message(m)?
+                                }
                                 Err(_) => break,
                             }
                         }
                         budget = SNAPSHOT_BUDGET_BUSY;
                     }
-                    None => return Ok(()),
+                    None => {
+                        // Every sender is gone (a stopping standalone
+                        // server whose clients have all left): nothing
+                        // more can arrive; close the log after its last sync.
+                        self.stop_log();
+                        return Ok(());
+                    }
                 },
                 Some(event) = durable => {
                     self.turn = now(self.epoch);
@@ -356,6 +569,11 @@ impl Driver {
                     self.turn = now(self.epoch);
                 }
             };
+            if !net_fired {
+                if let Some(Stopping::Leaving { net_done, .. }) = &mut self.stopping {
+                    *net_done = net_rx;
+                }
+            }
             // Log reports that queued meanwhile: the biased select would
             // otherwise let a steady stream of requests delay them.
             while let Some(event) = self.log.as_mut().and_then(|l| l.events.try_recv().ok()) {
@@ -368,6 +586,9 @@ impl Driver {
             // above may never win the biased select, so look every turn.
             if self.turn.mono_ms >= self.core.next_deadline() {
                 self.input(Input::Tick)?;
+            }
+            if self.stop_progress()? {
+                return Ok(());
             }
         }
     }

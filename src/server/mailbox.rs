@@ -49,9 +49,20 @@ pub enum CoreMsg {
     Closed { conn: ConnId },
     /// Something happened on the quorum network (ensemble members only).
     Quorum(NetEvent),
-    /// A four-letter word.
+    /// A four-letter word, and where it came from.
     FourLetter {
-        cmd: String,
+        asked: super::fourlw::Asked,
+        reply: oneshot::Sender<String>,
+    },
+    /// A `/metrics` scrape: the gauges, sampled now.
+    Gauges {
+        reply: oneshot::Sender<Vec<(String, f64)>>,
+    },
+    /// An AdminServer command (a name or alias, as asked, and the query
+    /// parameters); the answer is its JSON body.
+    Admin {
+        name: String,
+        params: Vec<(String, String)>,
         reply: oneshot::Sender<String>,
     },
 }

@@ -7,6 +7,7 @@
 //! `start` binds and spawns everything and hands back a [`ServerHandle`];
 //! `run` is what the binary calls.
 
+pub mod admin;
 pub mod conn;
 pub mod core;
 pub mod driver;
@@ -42,13 +43,38 @@ pub struct ServerHandle {
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
     driver: tokio::task::JoinHandle<Result<(), driver::DriverError>>,
+    stop: Stopper,
+}
+
+/// Starts a graceful stop of a running server (see [`ServerHandle::stopper`]).
+#[derive(Clone)]
+pub struct Stopper {
+    token: tokio_util::sync::CancellationToken,
+    accept: tokio::task::AbortHandle,
+}
+
+impl Stopper {
+    /// Stops accepting clients (the client port closes now) and has the
+    /// driver drain and leave (see `driver`): what is in flight is
+    /// answered, the log synced and closed, the ensemble left. The
+    /// server's [`ServerHandle::wait`] returns `Ok` when that is done.
+    pub fn stop(&self) {
+        self.accept.abort();
+        self.token.cancel();
+    }
 }
 
 impl ServerHandle {
-    /// Stops accepting and drops the core.
+    /// Stops accepting and drops the core at once (no drain; what was
+    /// acknowledged is on disk already).
     pub fn shutdown(self) {
         self.task.abort();
         self.driver.abort();
+    }
+
+    /// A handle that starts a graceful stop, for a signal handler.
+    pub fn stopper(&self) -> Stopper {
+        self.stop.clone()
     }
 
     /// Waits until the server stops (a storage failure, a broken
@@ -103,6 +129,13 @@ pub enum StartError {
     /// The running server had to stop.
     #[error(transparent)]
     Stopped(driver::DriverError),
+    /// The metrics provider could not start (names the key).
+    #[error(transparent)]
+    Metrics(#[from] metrics::http::MetricsError),
+    /// The AdminServer could not start (standalone only; names the key):
+    /// ZooKeeper's ERROR_STARTING_ADMIN_SERVER.
+    #[error(transparent)]
+    Admin(#[from] admin::AdminError),
 }
 
 /// Recovers the database, binds the client port and spawns the server.
@@ -131,10 +164,8 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
     let max_buffer = opts.max_buffer;
     let max_queued_bytes = opts.max_queued_bytes;
     let max_cnxns = opts.max_client_cnxns;
-    if opts.purge_interval_hours > 0 {
-        spawn_purger(&opts);
-    }
-    let snapshots = persist::SnapshotDir(opts.data_dir.clone());
+    spawn_purger(&opts);
+    let snapshots = persist::SnapshotDir::recovered(opts.data_dir.clone(), &rec);
     let snapshot_now = rec.snapshot.is_some() && rec.txns_replayed > 0;
     let snap_zxid = persist::snapshot_zxid(&rec);
     let epoch = std::time::Instant::now();
@@ -148,7 +179,14 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
         core = core.with_replica(replica);
         net = Some(n);
     }
-    let mut driver = driver::Driver::new(core, epoch, net).with_log(Box::new(log));
+    // metricsProvider.*: the /metrics endpoint ends when the driver does.
+    metrics::http::start(&opts, core.metrics.clone(), tx.clone()).await?;
+    // admin.*: the AdminServer ends when the driver does.
+    admin::start_for(&opts.admin, &tx, opts.ensemble.is_some()).await?;
+    let stop_token = tokio_util::sync::CancellationToken::new();
+    let mut driver = driver::Driver::new(core, epoch, net)
+        .with_log(Box::new(log))
+        .with_stop(stop_token.clone());
     if snapshot_now {
         driver.snapshot_now();
     }
@@ -187,33 +225,57 @@ pub async fn start(opts: ServerOptions) -> Result<ServerHandle, StartError> {
             });
         }
     });
+    let stop = Stopper {
+        token: stop_token,
+        accept: task.abort_handle(),
+    };
     Ok(ServerHandle {
         addr,
         task,
         driver: driver_task,
+        stop,
     })
 }
 
-/// autopurge: every `purgeInterval` hours keep `snapRetainCount` snapshots
-/// and the logs needed to replay from the oldest kept one.
+/// autopurge (DatadirCleanupManager): with `purgeInterval` > 0 hours, a
+/// purge at start and then every `purgeInterval` hours (a fixed rate),
+/// keeping `snapRetainCount` (at least 3) snapshots and the logs needed to
+/// replay from the oldest of them (`storage::datadir::purge_plan`). 0, the
+/// default, schedules nothing.
 fn spawn_purger(opts: &ServerOptions) {
-    let (snap_dir, log_dir) = (opts.data_dir.clone(), opts.data_log_dir.clone());
     let retain = opts.snap_retain_count.max(3) as usize;
+    tracing::info!("autopurge.snapRetainCount set to {retain}");
+    tracing::info!(
+        "autopurge.purgeInterval set to {}",
+        opts.purge_interval_hours
+    );
+    if opts.purge_interval_hours == 0 {
+        tracing::info!("Purge task is not scheduled.");
+        return;
+    }
+    let (snap_dir, log_dir) = (opts.data_dir.clone(), opts.data_log_dir.clone());
     let period = std::time::Duration::from_secs(u64::from(opts.purge_interval_hours) * 3600);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(period);
         loop {
+            // The first tick is now: the first purge runs at start.
             every.tick().await;
+            tracing::info!("Purge task started.");
             let (s, l) = (snap_dir.clone(), log_dir.clone());
             match tokio::task::spawn_blocking(move || {
                 crate::storage::datadir::purge(&s, &l, retain)
             })
             .await
             {
-                Ok(Ok(p)) => tracing::info!("autopurge: {p:?}"),
-                Ok(Err(e)) => tracing::warn!("autopurge failed: {e}"),
-                Err(e) => tracing::warn!("autopurge task failed: {e}"),
+                Ok(Ok(p)) => {
+                    for f in p.files() {
+                        tracing::info!("Removing file: {}", f.display());
+                    }
+                }
+                Ok(Err(e)) => tracing::error!("Error occurred while purging: {e}"),
+                Err(e) => tracing::error!("Error occurred while purging: {e}"),
             }
+            tracing::info!("Purge task completed.");
         }
     });
 }

@@ -70,8 +70,20 @@ pub struct ServerOptions {
     pub server_id: u64,
     /// snapCount: transactions between snapshots (randomised).
     pub snap_count: u32,
+    /// snapSizeLimitInKb in bytes: log bytes between snapshots
+    /// (randomised); 0 = no size trigger.
+    pub snap_size_bytes: u64,
+    /// txnLogSizeLimitInKb in bytes: a log file past this is rolled after
+    /// the next sync; 0 = no limit.
+    pub txn_log_size_limit_bytes: u64,
     /// Ensemble membership; `None` runs standalone.
     pub ensemble: Option<EnsembleOptions>,
+    /// `metricsProvider.*`: which provider, and the Prometheus endpoint's
+    /// settings.
+    pub metrics_provider: super::metrics::ProviderOptions,
+    /// `admin.*`: the AdminServer (off by default here; on by default in a
+    /// configuration file, as ZooKeeper).
+    pub admin: super::admin::AdminOptions,
 }
 
 /// What a member of an ensemble needs beyond a standalone server.
@@ -112,7 +124,11 @@ impl Default for ServerOptions {
             four_letter_words: Default::default(),
             server_id: 1,
             snap_count: 100_000,
+            snap_size_bytes: 4_194_304 * 1024,
+            txn_log_size_limit_bytes: 0,
             ensemble: None,
+            metrics_provider: Default::default(),
+            admin: Default::default(),
         }
     }
 }
@@ -179,7 +195,11 @@ impl ServerOptions {
             four_letter_words: c.four_letter_words.clone(),
             server_id: ensemble.as_ref().map_or(1, |e| e.my_id),
             snap_count: c.snap_count,
+            snap_size_bytes: c.snap_size_limit_kb.saturating_mul(1024),
+            txn_log_size_limit_bytes: c.txn_log_size_limit_kb.saturating_mul(1024),
             ensemble,
+            metrics_provider: super::metrics::ProviderOptions::from_keys(&c.metrics_provider),
+            admin: super::admin::AdminOptions::from_config(c),
         })
     }
 }

@@ -6,9 +6,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Instant;
 
 use super::core::{Database, LogItem, SnapPiece, SnapshotStore, SnapshotWriter, WriterBusy};
 use super::durability::TxnSink;
+use super::metrics::recovery::RecoveryTimes;
+use super::metrics::{ServerMetrics, Summary};
 use super::ServerOptions;
 use crate::proto::records::data::ACL;
 use crate::storage::recover::Recovered;
@@ -33,11 +37,46 @@ impl TxnSink for TxnLog {
     fn roll(&mut self) -> Result<(), StorageError> {
         TxnLog::roll(self)
     }
+    fn file_size(&self) -> u64 {
+        TxnLog::file_size(self)
+    }
+}
+
+/// Whole milliseconds since `t` (ZooKeeper times these in ms).
+fn ms_since(t: Instant) -> i64 {
+    t.elapsed().as_millis() as i64
 }
 
 /// Snapshots into `<dataDir>/version-2`: each fuzzy snapshot is written by
-/// its own thread, fed through a bounded queue.
-pub struct SnapshotDir(pub PathBuf);
+/// its own thread, fed through a bounded queue, and timed
+/// (`snapshottime`: from its start to its file's publication).
+pub struct SnapshotDir {
+    dir: PathBuf,
+    metrics: Option<Arc<ServerMetrics>>,
+    /// What loading the database took, reported once the metrics are
+    /// attached (the registry is made with the core, after recovery).
+    recovered: Option<RecoveryTimes>,
+}
+
+impl SnapshotDir {
+    /// Snapshots into `data_dir`.
+    pub fn new(data_dir: PathBuf) -> SnapshotDir {
+        SnapshotDir {
+            dir: data_dir,
+            metrics: None,
+            recovered: None,
+        }
+    }
+
+    /// Snapshots into `data_dir`, whose database `rec` was just loaded:
+    /// its times go to the metrics the store is attached to.
+    pub fn recovered(data_dir: PathBuf, rec: &Recovery) -> SnapshotDir {
+        SnapshotDir {
+            recovered: Some(rec.times),
+            ..SnapshotDir::new(data_dir)
+        }
+    }
+}
 
 /// Nodes queued for a snapshot writer thread before the core is told to
 /// wait.
@@ -63,12 +102,20 @@ impl SnapshotStore for SnapshotDir {
         acls: BTreeMap<i64, Vec<ACL>>,
     ) -> Box<dyn SnapshotWriter> {
         let (tx, rx) = sync_channel(WRITER_QUEUE);
-        let dir = self.0.clone();
+        let dir = self.dir.clone();
+        let metrics = self.metrics.clone();
+        let started = Instant::now();
         let spawned = std::thread::Builder::new()
             .name("ferrozk-snapshot".into())
             .spawn(
                 move || match write_pieces(&dir, zxid, &sessions, &acls, rx) {
-                    Ok(()) => tracing::info!("snapshot 0x{zxid:x} written"),
+                    Ok(()) => {
+                        let ms = ms_since(started);
+                        tracing::info!("snapshot 0x{zxid:x} written in {ms} ms");
+                        if let Some(m) = metrics {
+                            m.observe(Summary::SnapshotTime, ms);
+                        }
+                    }
                     // A failed snapshot loses nothing (the log has every
                     // transaction); the next roll tries again.
                     Err(e) => tracing::error!("snapshot 0x{zxid:x} failed: {e}"),
@@ -87,7 +134,19 @@ impl SnapshotStore for SnapshotDir {
         tree: &DataTree,
         sessions: &[(i64, i32)],
     ) -> Result<(), StorageError> {
-        write_snapshot(&self.0, zxid, tree, sessions).map(drop)
+        let started = Instant::now();
+        write_snapshot(&self.dir, zxid, tree, sessions)?;
+        if let Some(m) = &self.metrics {
+            m.observe(Summary::SnapshotTime, ms_since(started));
+        }
+        Ok(())
+    }
+
+    fn attach(&mut self, metrics: Arc<ServerMetrics>) {
+        if let Some(times) = self.recovered.take() {
+            times.record(&metrics);
+        }
+        self.metrics = Some(metrics);
     }
 }
 
@@ -114,13 +173,32 @@ fn write_pieces(
     Err(StorageError::Usage("snapshot abandoned".into()))
 }
 
+/// A database loaded from disk, and what loading it took.
+#[derive(Debug)]
+pub struct Recovery {
+    /// What recovery found.
+    pub rec: Recovered,
+    /// Its times and counts, for the metrics.
+    pub times: RecoveryTimes,
+}
+
+impl std::ops::Deref for Recovery {
+    type Target = Recovered;
+    fn deref(&self) -> &Recovered {
+        &self.rec
+    }
+}
+
 /// Loads the database from the data directories, reporting what recovery
-/// repaired. On an empty directory this writes `snapshot.0` at once, so the
-/// logs that follow always have a snapshot to start from; after a replay
-/// the server snapshots in the background once it serves (ZooKeeper does
-/// it before serving — same files, faster restart).
-pub fn recover(opts: &ServerOptions) -> Result<Recovered, StorageError> {
+/// repaired, and timing it (ZooKeeper's `dbinittime`). On an empty
+/// directory this writes `snapshot.0` at once, so the logs that follow
+/// always have a snapshot to start from; after a replay the server
+/// snapshots in the background once it serves (ZooKeeper does it before
+/// serving — same files, faster restart).
+pub fn recover(opts: &ServerOptions) -> Result<Recovery, StorageError> {
+    let started = Instant::now();
     let rec = storage::recover::recover(&opts.data_dir, &opts.data_log_dir, opts.extended_types)?;
+    let db_init_ms = ms_since(started);
     if let Some(t) = &rec.torn_tail {
         tracing::warn!(
             "torn tail in {} at offset {} ({}): cut off; the log ends at zxid 0x{:x}",
@@ -158,12 +236,23 @@ pub fn recover(opts: &ServerOptions) -> Result<Recovered, StorageError> {
             .map(|p| format!(" after {}", p.display()))
             .unwrap_or_default()
     );
+    let mut snapshot_ms = None;
     if rec.snapshot.is_none() {
         // The logs that follow need a snapshot to start from.
+        let started = Instant::now();
         let sessions: Vec<(i64, i32)> = rec.sessions.iter().map(|(&id, &t)| (id, t)).collect();
         write_snapshot(&opts.data_dir, rec.last_zxid, &rec.tree, &sessions)?;
+        snapshot_ms = Some(ms_since(started));
     }
-    Ok(rec)
+    let times = RecoveryTimes {
+        db_init_ms,
+        snap_load_ms: rec.snapshot_load.as_millis() as i64,
+        txns_load_ms: rec.txns_load.as_millis() as i64,
+        txns_loaded: rec.txns_replayed,
+        digest_mismatches: rec.digest_mismatches.len() as u64,
+        snapshot_ms,
+    };
+    Ok(Recovery { rec, times })
 }
 
 /// The zxid of the snapshot recovery started from (0 without one).
@@ -176,7 +265,8 @@ pub fn snapshot_zxid(rec: &Recovered) -> i64 {
 }
 
 /// The recovered database as the core takes it.
-pub fn database(rec: Recovered, durable: Option<DurableState>) -> Database {
+pub fn database(rec: Recovery, durable: Option<DurableState>) -> Database {
+    let rec = rec.rec;
     Database {
         tree: rec.tree,
         sessions: rec.sessions.into_iter().collect(),
@@ -234,11 +324,13 @@ pub fn durable_state(
 }
 
 /// A TRUNC (cut the log after `truncate`) and/or a reload: the log must be
-/// closed by the caller first and reopened after.
+/// closed by the caller first and reopened after. The load is recorded in
+/// `metrics` (ZooKeeper's `truncateLog` reloads through `loadDataBase`).
 pub fn reload(
     opts: &ServerOptions,
     truncate: Option<Zxid>,
     durable: bool,
+    metrics: &ServerMetrics,
 ) -> Result<Database, StorageError> {
     if let Some(z) = truncate {
         match storage::truncate_log(&opts.data_log_dir, z.0)? {
@@ -258,6 +350,7 @@ pub fn reload(
         }
     }
     let rec = recover(opts)?;
+    rec.times.record(metrics);
     let state = if durable {
         let last = rec.tree.last_zxid;
         Some(durable_state(opts, last, last)?)

@@ -12,6 +12,11 @@
 //!
 //! Quorum port: bound only while leading; each accepted or opened
 //! connection is a [`LinkId`] whose packets go to the core in order.
+//!
+//! [`QuorumNet::shutdown`] (a graceful stop) closes both ports and every
+//! connection, after writing what was queued for the election
+//! connections (a departing leader's farewell vote): a departing member
+//! can no longer be voted for, since nobody can reach it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -23,7 +28,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::core::NetCmd;
@@ -78,6 +83,7 @@ enum Cmd {
         sid: Sid,
         id: u64,
         tx: mpsc::UnboundedSender<Bytes>,
+        writer: tokio::task::JoinHandle<()>,
     },
     ElectionDown {
         sid: Sid,
@@ -99,6 +105,7 @@ enum Cmd {
     LinkDown {
         link: LinkId,
     },
+    Shutdown(oneshot::Sender<()>),
 }
 
 /// The core's handle on the network.
@@ -133,6 +140,17 @@ impl QuorumNet {
         let _ = self.cmd.send(Cmd::Listen(on));
     }
 
+    /// Stops the network: no more commands are carried out, the quorum and
+    /// election ports close, every link closes, and each election
+    /// connection is closed once what was queued for it is written. The
+    /// answer comes when those writes are done (or after a few hundred
+    /// milliseconds: a peer that does not read cannot hold the exit).
+    pub fn shutdown(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.cmd.send(Cmd::Shutdown(tx));
+        rx
+    }
+
     /// Performs one of the core's network commands.
     pub fn perform(&self, c: NetCmd) {
         match c {
@@ -150,13 +168,27 @@ struct Net {
     members: BTreeMap<Sid, MemberAddrs>,
     core: mpsc::Sender<CoreMsg>,
     cmd_tx: mpsc::UnboundedSender<Cmd>,
-    election: HashMap<Sid, (u64, mpsc::UnboundedSender<Bytes>)>,
+    election: HashMap<
+        Sid,
+        (
+            u64,
+            mpsc::UnboundedSender<Bytes>,
+            tokio::task::JoinHandle<()>,
+        ),
+    >,
     waiting: HashMap<Sid, Bytes>,
     dialing: HashSet<Sid>,
     links: HashMap<LinkId, OutboxTx<Option<Packet>>>,
     acceptor: Option<tokio::task::JoinHandle<()>>,
+    /// The election port's accept loop.
+    election_acceptor: Option<tokio::task::JoinHandle<()>>,
     ids: Arc<AtomicU64>,
+    /// After [`QuorumNet::shutdown`]: everything is ignored.
+    stopped: bool,
 }
+
+/// How long [`QuorumNet::shutdown`] waits for queued election frames.
+const SHUTDOWN_FLUSH: Duration = Duration::from_millis(500);
 
 /// Starts the network on an already bound election listener (binding is
 /// the caller's, so a port in use fails start-up with a clear error).
@@ -177,10 +209,12 @@ pub fn start(
         dialing: HashSet::new(),
         links: HashMap::new(),
         acceptor: None,
+        election_acceptor: None,
         ids: Arc::new(AtomicU64::new(1)),
+        stopped: false,
     };
     let accept_tx = cmd_tx.clone();
-    tokio::spawn(async move {
+    net.election_acceptor = Some(tokio::spawn(async move {
         loop {
             match election_listener.accept().await {
                 Ok((stream, _)) => {
@@ -194,7 +228,7 @@ pub fn start(
                 }
             }
         }
-    });
+    }));
     tokio::spawn(async move {
         while let Some(c) = cmd_rx.recv().await {
             net.handle(c);
@@ -205,12 +239,17 @@ pub fn start(
 
 impl Net {
     fn handle(&mut self, c: Cmd) {
+        if self.stopped {
+            // Incoming streams drop here; late commands do nothing.
+            return;
+        }
         match c {
+            Cmd::Shutdown(done) => self.shutdown(done),
             Cmd::Notify { to, n } => {
                 let mut b = BytesMut::new();
                 wire::encode_notification(&n, &mut b);
                 let bytes = b.freeze();
-                if let Some((_, tx)) = self.election.get(&to) {
+                if let Some((_, tx, _)) = self.election.get(&to) {
                     if tx.send(bytes.clone()).is_ok() {
                         return;
                     }
@@ -218,15 +257,20 @@ impl Net {
                 self.waiting.insert(to, bytes);
                 self.dial(to);
             }
-            Cmd::ElectionUp { sid, id, tx } => {
+            Cmd::ElectionUp {
+                sid,
+                id,
+                tx,
+                writer,
+            } => {
                 if let Some(bytes) = self.waiting.remove(&sid) {
                     let _ = tx.send(bytes);
                 }
                 // A newer connection replaces the old one (its writer ends).
-                self.election.insert(sid, (id, tx));
+                self.election.insert(sid, (id, tx, writer));
             }
             Cmd::ElectionDown { sid, id } => {
-                if self.election.get(&sid).is_some_and(|(i, _)| *i == id) {
+                if self.election.get(&sid).is_some_and(|(i, _, _)| *i == id) {
                     self.election.remove(&sid);
                 }
             }
@@ -262,6 +306,33 @@ impl Net {
             }
             Cmd::Listen(on) => self.listen(on),
         }
+    }
+
+    /// See [`QuorumNet::shutdown`].
+    fn shutdown(&mut self, done: oneshot::Sender<()>) {
+        self.stopped = true;
+        for task in [self.acceptor.take(), self.election_acceptor.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+        for (_, tx) in self.links.drain() {
+            tx.push_uncounted(None);
+        }
+        self.waiting.clear();
+        // Dropping the senders ends each writer once its queue is written;
+        // it then shuts its half of the connection down.
+        let writers: Vec<_> = self.election.drain().map(|(_, (_, _, w))| w).collect();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(SHUTDOWN_FLUSH, async {
+                for w in writers {
+                    let _ = w.await;
+                }
+            })
+            .await;
+            let _ = done.send(());
+        });
     }
 
     /// Opens an election connection to `sid` unless one is being opened.
@@ -396,14 +467,20 @@ fn run_election_conn(
 ) {
     let (rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
-    let _ = cmd.send(Cmd::ElectionUp { sid, id, tx });
-    tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         let mut w = FramedWrite::new(wr, wire::ElectionFrameCodec);
         while let Some(b) = rx.recv().await {
             if w.send(b).await.is_err() {
                 break;
             }
         }
+        let _ = w.into_inner().shutdown().await;
+    });
+    let _ = cmd.send(Cmd::ElectionUp {
+        sid,
+        id,
+        tx,
+        writer,
     });
     tokio::spawn(async move {
         let mut r = FramedRead::new(rd, wire::ElectionFrameCodec);

@@ -130,13 +130,21 @@ pub struct Purged {
     pub logs: Vec<PathBuf>,
 }
 
-/// Keeps the newest `retain_count` valid snapshots and the logs needed to
-/// replay from the oldest of them; deletes older snapshots and logs
-/// (PurgeTxnLog.purge). Like ZooKeeper, refuses `retain_count < 3`.
-pub fn purge(snap_dir: &Path, log_dir: &Path, retain_count: usize) -> Result<Purged, StorageError> {
+/// What [`purge`] would delete, logs first then snapshots (the order
+/// PurgeTxnLog prints them): keeping the newest `retain_count` valid
+/// snapshots (FileSnap.findNValidSnapshots) and the logs needed to replay
+/// from the oldest of them (FileTxnLog.getLogFiles: the newest log starting
+/// at or before its zxid, and every later one), everything older goes.
+/// Nothing goes while no snapshot is valid. Like ZooKeeper, refuses
+/// `retain_count < 3` ("count should be greater than or equal to 3").
+pub fn purge_plan(
+    snap_dir: &Path,
+    log_dir: &Path,
+    retain_count: usize,
+) -> Result<Purged, StorageError> {
     if retain_count < 3 {
         return Err(StorageError::Usage(
-            "purge needs to retain at least 3 snapshots".into(),
+            "count should be greater than or equal to 3".into(),
         ));
     }
     let kept = valid_snapshots(snap_dir, retain_count)?;
@@ -148,20 +156,34 @@ pub fn purge(snap_dir: &Path, log_dir: &Path, retain_count: usize) -> Result<Pur
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    let mut purged = Purged::default();
+    let mut plan = Purged::default();
     for (zxid, path) in logs {
         if zxid < oldest_kept && !needed.contains(&path) {
-            fs::remove_file(&path).map_err(StorageError::io("remove", &path))?;
-            purged.logs.push(path);
+            plan.logs.push(path);
         }
     }
     for (zxid, path) in list(&version_dir(snap_dir), SNAPSHOT_PREFIX)? {
         if zxid < oldest_kept {
-            fs::remove_file(&path).map_err(StorageError::io("remove", &path))?;
-            purged.snapshots.push(path);
+            plan.snapshots.push(path);
         }
     }
-    Ok(purged)
+    Ok(plan)
+}
+
+impl Purged {
+    /// Every file, logs first.
+    pub fn files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.logs.iter().chain(&self.snapshots)
+    }
+}
+
+/// Deletes what [`purge_plan`] lists (PurgeTxnLog.purge) and returns it.
+pub fn purge(snap_dir: &Path, log_dir: &Path, retain_count: usize) -> Result<Purged, StorageError> {
+    let plan = purge_plan(snap_dir, log_dir, retain_count)?;
+    for path in plan.files() {
+        fs::remove_file(path).map_err(StorageError::io("remove", path))?;
+    }
+    Ok(plan)
 }
 
 #[cfg(test)]

@@ -92,6 +92,11 @@ pub struct Recovered {
     pub digest_mismatches: Vec<DigestMismatch>,
     /// Sessions whose ephemerals were deleted because the session is gone.
     pub dead_sessions: Vec<i64>,
+    /// How long finding, reading and building the snapshot took
+    /// (ZooKeeper's `startup_snap_load_time`).
+    pub snapshot_load: std::time::Duration,
+    /// How long replaying the log took (`startup_txns_load_time`).
+    pub txns_load: std::time::Duration,
 }
 
 /// Recovers with default options (torn tails are cut).
@@ -117,7 +122,9 @@ pub fn recover_with(
     data_log_dir: &Path,
     opts: &RecoverOptions,
 ) -> Result<Recovered, StorageError> {
+    let snap_started = std::time::Instant::now();
     let (snap, rejected) = newest_valid_snapshot(data_dir, opts.extended_types)?;
+    let snapshot_load = snap_started.elapsed();
     let mut rec = Recovered {
         tree: DataTree::new(opts.extended_types),
         sessions: BTreeMap::new(),
@@ -130,6 +137,8 @@ pub fn recover_with(
         digests_checked: 0,
         digest_mismatches: Vec::new(),
         dead_sessions: Vec::new(),
+        snapshot_load,
+        txns_load: std::time::Duration::ZERO,
     };
     let mut pending: Option<ZxidDigest> = None;
     match snap {
@@ -153,6 +162,7 @@ pub fn recover_with(
     let start = rec.last_zxid;
     check_snapshot_digest(&mut rec, &mut pending, start);
 
+    let txns_started = std::time::Instant::now();
     let mut reader = TxnLogReader::open(data_log_dir, rec.last_zxid)?;
     for entry in reader.by_ref() {
         let entry = entry?;
@@ -164,6 +174,7 @@ pub fn recover_with(
             }
         }
     }
+    rec.txns_load = txns_started.elapsed();
     if let Some(tail) = reader.torn_tail() {
         tracing::warn!(
             "torn write at the end of {} at offset {} ({}); {}",

@@ -129,6 +129,14 @@ impl TxnLog {
         self.current.as_ref().map(|c| c.path.as_path())
     }
 
+    /// Size of the file being written as it stands on disk (its
+    /// preallocation included, as `File.length()` reports it to
+    /// ZooKeeper's size checks), buffered entries counted; 0 when no file
+    /// is open (before the first append and after a roll).
+    pub fn file_size(&self) -> u64 {
+        self.current.as_ref().map_or(0, |c| c.size.max(c.position))
+    }
+
     /// zxid of the last appended transaction (0 before any).
     pub fn last_zxid(&self) -> i64 {
         self.last_zxid

@@ -50,6 +50,10 @@ struct Handler {
     last_heard: u64,
     /// Receives broadcasts (ZooKeeper's `startForwarding`).
     forwarding: bool,
+    /// The learner's log holds our history up to here once it has
+    /// acknowledged NEWLEADER (it ACKs that only after its fsync), and
+    /// then each proposal it ACKs: who may succeed us (`successor`).
+    through: Zxid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +133,42 @@ impl Leader {
             .count()
     }
 
+    /// Observers receiving the broadcast (the AdminServer's `observers`).
+    pub(super) fn synced_observers(&self) -> Vec<Sid> {
+        self.handlers
+            .values()
+            .filter(|h| h.forwarding && h.kind == LearnerKind::Observer)
+            .map(|h| h.sid)
+            .collect()
+    }
+
+    /// Synced followers: NEWLEADER acknowledged, so `through` is on disk.
+    fn synced(&self) -> impl Iterator<Item = &Handler> {
+        self.handlers.values().filter(|h| {
+            h.kind == LearnerKind::Follower && matches!(h.stage, Stage::AwaitStart | Stage::Active)
+        })
+    }
+
+    /// Every proposal committed and every synced follower up to date.
+    pub(super) fn quiescent(&self) -> bool {
+        self.outstanding.is_empty() && self.synced().all(|h| h.through >= self.last_proposed)
+    }
+
+    /// The follower to vote for when stepping down: one whose log holds
+    /// everything we proposed (so it is as good a leader as we are; our
+    /// epoch is its current epoch), the highest id among them (FLE's
+    /// tie-break, so the others would pick it too). None if no follower is
+    /// that far, or the epoch was never established.
+    pub(super) fn successor(&self) -> Option<Sid> {
+        if self.phase != Phase::Broadcast {
+            return None;
+        }
+        self.synced()
+            .filter(|h| h.through >= self.last_proposed)
+            .map(|h| h.sid)
+            .max()
+    }
+
     pub(super) fn has_link(&self, link: LinkId) -> bool {
         self.handlers.contains_key(&link)
     }
@@ -149,6 +189,7 @@ impl Leader {
                 stage: Stage::Hello,
                 last_heard: now,
                 forwarding: false,
+                through: Zxid::ZERO,
             },
         );
     }
@@ -537,6 +578,9 @@ impl Leader {
             }
         }
         h.forwarding = true;
+        // Everything before NEWLEADER in its stream: the sync and the
+        // outstanding proposals, i.e. all we have proposed.
+        h.through = self.last_proposed;
         h.stage = Stage::AwaitNewLeaderAck;
         s.send(
             link,
@@ -612,6 +656,9 @@ impl Leader {
         }
         if let Some(p) = self.outstanding.get_mut(&zxid) {
             p.acks.insert(sid);
+        }
+        for h in self.handlers.values_mut().filter(|h| h.sid == sid) {
+            h.through = h.through.max(zxid);
         }
         self.try_commit(s);
     }

@@ -129,7 +129,7 @@ impl Learner {
     }
 
     /// How the role ends: reload if the tree holds an image the disk has not.
-    fn leave(&self) -> Next {
+    pub(super) fn leave(&self) -> Next {
         if self.unsaved_snapshot {
             Next::Reload
         } else {

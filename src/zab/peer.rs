@@ -203,6 +203,14 @@ pub enum Output {
     Warn(String),
     /// A protocol event worth an info line (how a learner was synced).
     Info(String),
+    /// [`Peer::step_down`] is done: this member has left the ensemble
+    /// (its links are closed; the quorum port must be unbound). A leader
+    /// names the follower it voted for as its successor.
+    Left {
+        /// The follower the departing leader voted for, if any was
+        /// eligible.
+        successor: Option<Sid>,
+    },
 }
 
 /// Why a write could not be proposed.
@@ -225,6 +233,8 @@ pub(super) enum Role {
     Learning(Box<Learner>),
     /// Waiting for [`Peer::reload`] after an [`Output::Reload`].
     Reloading,
+    /// Left the ensemble ([`Peer::step_down`]): every input is ignored.
+    Stopped,
 }
 
 /// State shared by every role.
@@ -281,7 +291,7 @@ impl Shared {
 
     fn state(role: &Role) -> ServerState {
         match role {
-            Role::Looking(_) | Role::Reloading => ServerState::Looking,
+            Role::Looking(_) | Role::Reloading | Role::Stopped => ServerState::Looking,
             Role::Leading(_) => ServerState::Leading,
             Role::Learning(l) => match l.kind() {
                 LearnerKind::Follower => ServerState::Following,
@@ -366,6 +376,15 @@ impl Peer {
         }
     }
 
+    /// On a leader, the observers that receive the broadcast, by id (the
+    /// AdminServer's `observers`).
+    pub fn synced_observers(&self) -> Option<Vec<Sid>> {
+        match &self.role {
+            Role::Leading(l) => Some(l.synced_observers()),
+            _ => None,
+        }
+    }
+
     /// The leader we follow or are, once known.
     pub fn leader(&self) -> Option<Sid> {
         match &self.role {
@@ -414,7 +433,7 @@ impl Peer {
             Role::Looking(e) => e.deadline(),
             Role::Leading(l) => l.deadline(),
             Role::Learning(l) => l.deadline(&self.s),
-            Role::Reloading => u64::MAX,
+            Role::Reloading | Role::Stopped => u64::MAX,
         }
     }
 
@@ -437,7 +456,7 @@ impl Peer {
             }
             Role::Leading(l) => l.tick(&mut self.s, now),
             Role::Learning(l) => l.tick(&mut self.s, now),
-            Role::Reloading => Next::Stay,
+            Role::Reloading | Role::Stopped => Next::Stay,
         };
         self.follow(next, now);
     }
@@ -450,7 +469,7 @@ impl Peer {
 
     fn on_notification(&mut self, now: u64, from: Sid, n: Notification) {
         let ens = &self.s.cfg.ensemble;
-        if !ens.contains(from) {
+        if !ens.contains(from) || matches!(self.role, Role::Stopped) {
             return;
         }
         let state = self.state();
@@ -483,6 +502,20 @@ impl Peer {
                     &mut steps,
                 );
                 self.election_steps(steps, now);
+            }
+            Role::Learning(l) if n.state == ServerState::Looking && l.leader() == from => {
+                // Our leader is looking: it no longer leads (it stepped
+                // down, or restarted before we saw its link close). Look
+                // too, and take its notification as a vote of the new
+                // round.
+                let next = l.leave();
+                self.s.out.push(Output::Info(format!(
+                    "leader {from} is looking for a leader: following it no more"
+                )));
+                self.follow(next, now);
+                if matches!(self.role, Role::Looking(_)) {
+                    self.on_notification(now, from, n);
+                }
             }
             _ => {
                 if n.state == ServerState::Looking {
@@ -639,6 +672,62 @@ impl Peer {
             }
             _ => Err(ProposeError::NotLeader),
         }
+    }
+
+    /// Leader: whether nothing is in flight — every proposal committed and
+    /// every synced follower has acknowledged the last one — so that a
+    /// [`step_down`](Self::step_down) now finds a successor holding our
+    /// whole history. Other roles have nothing to wait for.
+    pub fn quiescent(&self) -> bool {
+        match &self.role {
+            Role::Leading(l) => l.quiescent(),
+            _ => true,
+        }
+    }
+
+    /// Leaves the ensemble for good (a graceful shutdown): a leader closes
+    /// its learner links (the followers look for a new leader at once
+    /// instead of after `syncLimit` ticks of silence) and votes, in the
+    /// next round, for the follower that holds its whole history — the
+    /// one FLE would pick among the remaining members (highest zxid, then
+    /// id), as ZooKeeper's leader designates a successor when a reconfig
+    /// removes it (`Leader.getDesignatedLeader`). With that vote the
+    /// remaining voters hear from every voter and decide without the
+    /// finalize wait (see `election`). A learner closes its leader link.
+    /// Afterwards every input is ignored and [`Output::Left`] says so.
+    pub fn step_down(&mut self, now: u64) {
+        let _ = now;
+        let role = std::mem::replace(&mut self.role, Role::Stopped);
+        self.loopback.clear();
+        let successor = match role {
+            Role::Leading(l) => {
+                let successor = l.successor();
+                // What the successor's candidacy says: it holds all we logged.
+                let last = self.s.log.logged();
+                l.close_all(&mut self.s);
+                if let Some(sid) = successor {
+                    let n = Notification {
+                        leader: sid,
+                        zxid: last,
+                        round: self.s.round + 1,
+                        state: ServerState::Looking,
+                        peer_epoch: self.s.current_epoch as i64,
+                        config: self.s.cfg.config_text.clone(),
+                    };
+                    let me = self.s.cfg.me;
+                    for to in self.s.cfg.ensemble.voters().filter(|v| *v != me) {
+                        self.s.out.push(Output::Notify { to, n: n.clone() });
+                    }
+                }
+                successor
+            }
+            Role::Learning(l) => {
+                l.close(&mut self.s);
+                None
+            }
+            Role::Looking(_) | Role::Reloading | Role::Stopped => None,
+        };
+        self.s.out.push(Output::Left { successor });
     }
 
     /// Learner: answer the leader's PING with our session touches.

@@ -93,6 +93,24 @@ impl Member {
         }
     }
 
+    /// Waits up to `timeout` for the member's process to exit (after a
+    /// signal) and reaps it; `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let child = self.child.as_mut()?;
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            // Polling for a child's exit.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// SIGSTOP / SIGCONT: the member stops answering, its sockets stay open
     /// (what a long GC pause or a one-way partition looks like to peers).
     pub fn signal(&self, sig: &str) {

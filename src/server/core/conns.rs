@@ -10,6 +10,7 @@ use crate::proto::jute::Jute;
 use crate::proto::ops::perms;
 use crate::proto::records::proto::{ReplyHeader, WatcherEvent};
 use crate::proto::response::Response;
+use crate::server::metrics::{observe, Summary};
 use crate::session::SessionId;
 use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::watch::STATE_SYNC_CONNECTED;
@@ -70,7 +71,9 @@ impl Core {
         }
         if let Some(d) = &txn.digest {
             self.applied_digest = d.tree_digest;
+            self.digest_log.applied(txn.hdr.zxid, d.tree_digest);
         }
+        observe::watches_fired(&self.metrics, &notes);
         self.deliver(&notes);
         rc
     }
@@ -87,23 +90,33 @@ impl Core {
             if crate::tree::acl::check(&n.acl, perms::READ, &c.auth, skip_acl).is_err() {
                 continue;
             }
-            c.sent += 1;
+            c.stats.packets_sent += 1;
+            self.stats.sent += 1;
+            let frame = event_frame(n);
+            observe::event_sent(&self.metrics, frame.len());
             self.effects.push(Effect::Frame {
                 conn: n.watcher,
-                frame: event_frame(n),
+                frame,
                 kind: FrameKind::Event,
             });
         }
     }
 
-    /// Answers a request on `conn`.
+    /// Answers a request on `conn`, and counts the answer in the
+    /// connection's and the server's statistics (ZooKeeper's
+    /// FinalRequestProcessor `updateStats`, then `packetSent`).
     pub(super) fn send(&mut self, conn: ConnId, hdr: ReplyHeader, body: Option<&Response>) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.sent += 1;
+            let now_us = self.now.mono_us;
+            if let Some(ms) = c.stats.replied(hdr.xid, hdr.zxid, hdr.err, now_us) {
+                self.stats.latency.add(ms);
+            }
             self.stats.sent += 1;
+            let frame = frame(&hdr, body);
+            observe::reply_sent(&self.metrics, frame.len());
             self.effects.push(Effect::Frame {
                 conn,
-                frame: frame(&hdr, body),
+                frame,
                 kind: FrameKind::Reply,
             });
         }
@@ -112,9 +125,15 @@ impl Core {
     /// A frame that is not a reply (handshakes): sent whether or not the
     /// connection is in the table yet.
     pub(super) fn send_handshake(&mut self, conn: ConnId, frame: Bytes) {
+        let zxid = self.tree.last_zxid;
+        let now_us = self.now.mono_us;
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.sent += 1;
+            if let Some(ms) = c.stats.handshake_sent(zxid, now_us) {
+                self.stats.latency.add(ms);
+                self.metrics.observe(Summary::UpdateLatency, ms as i64);
+            }
         }
+        self.stats.sent += 1;
         self.effects.push(Effect::Frame {
             conn,
             frame,

@@ -13,12 +13,49 @@ use crate::proto::connect::{self, Connect};
 use crate::proto::records::data::Id;
 use crate::proto::records::proto::ConnectResponse;
 use crate::proto::OpCode;
+use crate::server::metrics::observe;
 use crate::session::{self, SessionId};
 use crate::tree::node::NodeKind;
 use crate::tree::prep::PrepCtx;
 use crate::tree::txn::{Txn, TxnBody};
 
 impl Core {
+    /// Graceful shutdown, first half: whether every write this server
+    /// accepted has been answered — nothing waits for the log or for a
+    /// commit, a follower has no forwarded write or sync outstanding, and
+    /// a leader has every proposal committed and acknowledged by its
+    /// synced followers ([`crate::zab::Peer::quiescent`]). The runtime
+    /// stops feeding requests first, so this becomes true unless a disk
+    /// or a quorum is stuck (it then stops at a deadline anyway).
+    pub fn drained(&self) -> bool {
+        self.pipeline.is_idle()
+            && self.replica.as_ref().is_none_or(|r| {
+                r.forwarded.values().all(|q| q.is_empty())
+                    && r.syncs.is_empty()
+                    && r.peer.quiescent()
+            })
+    }
+
+    /// Graceful shutdown, second half: closes every client connection
+    /// (what is queued for it is written first; sessions live on, so
+    /// their clients reconnect elsewhere or to this server when it is
+    /// back, as after ZooKeeper's `closeAllConnections`), and in an
+    /// ensemble leaves it ([`crate::zab::Peer::step_down`]): links
+    /// closed, the quorum port unbound, and a departing leader's vote for
+    /// its successor. The runtime then closes the election port, stops
+    /// the log (its last fsync) and exits.
+    pub fn leave(&mut self, now: super::Now) {
+        self.now = now;
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for c in conns {
+            self.close_conn(c);
+        }
+        if let Some(r) = self.replica.as_mut() {
+            r.peer.step_down(now.mono_ms);
+            self.zab_outputs();
+        }
+    }
+
     pub(super) fn next_timer_ms(&self) -> u64 {
         let containers = self.last_container_check_ms + self.opts.container_check_interval_ms;
         if !self.owns_sessions() {
@@ -96,6 +133,10 @@ impl Core {
     }
 
     pub(super) fn on_connect(&mut self, conn: ConnId, c: Connect, peer: SocketAddr) {
+        // The handshake is a packet received, refused or not (ZooKeeper
+        // counts it before reading it).
+        self.stats.received += 1;
+        observe::connect_read(&self.metrics, &c, self.serving());
         let req = &c.req;
         if !self.serving() {
             tracing::info!(%peer, "refusing session: no leader established");
@@ -118,6 +159,7 @@ impl Core {
             self.opts.max_session_timeout_ms,
         );
         let now = self.now_ms();
+        let wall_ms = self.wall_ms();
         let auth_inserted = vec![Id {
             scheme: "ip".into(),
             id: peer.ip().to_string(),
@@ -127,15 +169,17 @@ impl Core {
             auth: auth_inserted.clone(),
             auth_inserted: auth_inserted.clone(),
             peer,
-            received: 1,
-            sent: 0,
             timeout_ms: timeout,
+            stats: super::stats::ConnStats::new(wall_ms, now),
         };
         if req.session_id == 0 {
             // createSession is a transaction: the client hears back once it
             // is durable (and it consumes a zxid).
             let id = self.sessions.create(timeout, now).0;
-            self.conns.insert(conn, conn_state(id));
+            let mut state = conn_state(id);
+            // Answered as ZooKeeper's createSession request (`SESS`).
+            state.stats.session_pending(self.now.mono_us);
+            self.conns.insert(conn, state);
             self.session_conn.insert(id, conn);
             if let Some(r) = self.replica.as_mut().filter(|r| r.is_leader()) {
                 let me = r.peer.id();

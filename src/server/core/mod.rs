@@ -120,6 +120,14 @@ pub enum Input {
     SnapshotWork(usize),
     /// A four-letter word's reset (`srst`, `crst`).
     Reset(Reset),
+    /// Packets of a four-letter-word connection: ZooKeeper counts the
+    /// word as a packet received and each chunk of its answer as one sent.
+    WordPackets {
+        /// Packets read.
+        received: u64,
+        /// Packets written.
+        sent: u64,
+    },
 }
 
 /// What the quorum network tells the core.
@@ -328,9 +336,9 @@ pub(crate) struct Conn {
     /// The same ids in the order they were added.
     pub(crate) auth_inserted: Vec<Id>,
     pub(crate) peer: SocketAddr,
-    pub(crate) received: u64,
-    pub(crate) sent: u64,
     pub(crate) timeout_ms: u32,
+    /// Its counters (`cons`, the AdminServer's `connections`).
+    pub(crate) stats: stats::ConnStats,
 }
 
 /// How transactions become durable.
@@ -354,12 +362,17 @@ pub struct Core {
     next_zxid: i64,
     now: Now,
     pub(crate) stats: stats::Stats,
+    /// ZooKeeper's `ServerMetrics` for this server (shared with the log
+    /// thread and the `/metrics` endpoint; updated as a side observation).
+    pub(crate) metrics: Arc<crate::server::metrics::ServerMetrics>,
     last_container_check_ms: u64,
     /// Transactions waiting to be durable, and sessions waiting on them.
     pipeline: pipeline::Pipeline,
     durability: Durability,
     /// Digest of the applied tree (the last applied TxnDigest).
     applied_digest: i64,
+    /// Digests of the applied tree at every 128th zxid (`hash`).
+    pub(crate) digest_log: stats::DigestLog,
     /// The snapshot being written, if any.
     snapshot: Option<snapshot::SnapshotJob>,
     /// Where snapshots go (none when running in memory).
@@ -409,6 +422,11 @@ impl Core {
         for &(id, timeout) in &db.sessions {
             sessions.add(SessionId(id), timeout.max(0) as u32, now.mono_ms);
         }
+        let metrics = Arc::new(crate::server::metrics::ServerMetrics::new(
+            crate::server::metrics::Role::initial(&opts),
+            now.mono_ms,
+            opts.metrics_provider.prometheus(),
+        ));
         Core {
             opts,
             next_zxid: db.tree.last_zxid + 1,
@@ -419,10 +437,12 @@ impl Core {
             session_conn: FastMap::default(),
             now,
             stats: stats::Stats::default(),
+            metrics,
             last_container_check_ms: now.mono_ms,
             pipeline: pipeline::Pipeline::default(),
             durability,
             applied_digest: db.digest,
+            digest_log: stats::DigestLog::default(),
             snapshot: None,
             snapshots: None,
             replica: None,
@@ -482,11 +502,17 @@ impl Core {
             Input::SnapshotWork(budget) => {
                 self.advance_snapshot(budget);
             }
-            Input::Reset(Reset::Stats) => self.stats.reset(),
+            Input::WordPackets { received, sent } => {
+                self.stats.received += received;
+                self.stats.sent += sent;
+            }
+            Input::Reset(Reset::Stats) => {
+                self.stats.reset();
+                self.metrics.reset();
+            }
             Input::Reset(Reset::Connections) => {
                 for c in self.conns.values_mut() {
-                    c.received = 0;
-                    c.sent = 0;
+                    c.stats.reset();
                 }
             }
         }

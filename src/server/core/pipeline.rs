@@ -21,6 +21,7 @@ use crate::proto::multi::MultiResult;
 use crate::proto::records::proto::{Create2Response, CreateResponse, ReplyHeader};
 use crate::proto::response::Response;
 use crate::proto::{ErrorCode, OpClass, OpCode, WriteRequest};
+use crate::server::metrics::{observe, Summary};
 use crate::session::SessionId;
 use crate::tree::txn::{Txn, TxnBody};
 use crate::tree::ApplyResult;
@@ -200,6 +201,11 @@ impl Pipeline {
         }
     }
 
+    /// Whether no transaction waits to be durable (or committed).
+    pub(super) fn is_idle(&self) -> bool {
+        self.pending.is_empty()
+    }
+
     /// Drops every transaction waiting (a new database replaced the tree).
     pub(super) fn clear_pending(&mut self) {
         self.pending.clear();
@@ -214,6 +220,7 @@ impl Pipeline {
 impl Core {
     /// Sends a transaction to the log (or Zab); it is applied once durable.
     pub(super) fn submit(&mut self, txn: Txn, then: Then) {
+        observe::prepared(&self.metrics, &txn);
         let txn = Arc::new(txn);
         self.pipeline.push(Pending {
             txn: txn.clone(),
@@ -270,6 +277,16 @@ impl Core {
     /// Applies one durable transaction and does what follows it.
     fn finish(&mut self, p: Pending) {
         let rc = self.commit(&p.txn);
+        let here = self.replica.as_ref().map(|r| r.is_leader());
+        let (wall, prepared_here) = (self.wall_ms(), here.unwrap_or(true));
+        observe::committed(
+            &self.metrics,
+            &p.txn,
+            rc.err,
+            wall,
+            prepared_here,
+            here.is_some(),
+        );
         let zxid = p.txn.hdr.zxid;
         let session = p.txn.hdr.client_id;
         match p.then {
@@ -282,6 +299,8 @@ impl Core {
             } => {
                 self.answer_write(conn, xid, zxid, kind, failure, &p.txn, rc);
                 self.record_latency(received_us);
+                self.metrics
+                    .latency(Summary::UpdateLatency, self.now.mono_us, received_us);
             }
             // ZooKeeper reports SESSIONMOVED by closing the connection.
             Then::Error {
@@ -311,6 +330,8 @@ impl Core {
                 self.sessions.remove(SessionId(session));
                 self.send(conn, ReplyHeader { xid, zxid, err: 0 }, None);
                 self.record_latency(received_us);
+                self.metrics
+                    .latency(Summary::UpdateLatency, self.now.mono_us, received_us);
                 self.close_conn(conn);
             }
             Then::Expired => {

@@ -19,6 +19,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::pipeline::{Pending, Then};
 use super::{ConnId, Core, CoreError, Database, Durability, Effect, LogItem, NetCmd, NetEvent};
+use crate::server::metrics::quorum::{self, QuorumMarks, SyncKind};
+use crate::server::metrics::{observe, Counter, Summary};
 use crate::session::{SessionId, SessionTracker};
 use crate::storage::{self, EpochFile, StorageError};
 use crate::tree::prep::Prep;
@@ -52,6 +54,8 @@ pub struct Replica {
     pub(super) next_token: u64,
     /// Whether clients were being served after the last output batch.
     pub(super) serving: bool,
+    /// What Zab's latency and sync metrics are measured from.
+    pub(super) marks: QuorumMarks,
 }
 
 impl Replica {
@@ -68,6 +72,7 @@ impl Replica {
             revalidating: HashMap::new(),
             next_token: 1,
             serving: false,
+            marks: QuorumMarks::default(),
         }
     }
 
@@ -92,6 +97,8 @@ impl Core {
     /// A network event for Zab.
     pub(super) fn on_quorum(&mut self, ev: NetEvent) {
         let now = self.now_ms();
+        observe::quorum_event(&self.metrics, &ev);
+        self.time_quorum_event(&ev);
         let peer = &mut self.replica_mut().peer;
         match ev {
             NetEvent::Note { from, n } => peer.notification(now, from, n),
@@ -121,8 +128,58 @@ impl Core {
     /// The log thread synced everything up to `zxid`.
     pub(super) fn zab_persisted(&mut self, zxid: i64) {
         let now = self.now_ms();
+        self.own_acks(zxid);
         self.replica_mut().peer.persisted(now, Zxid(zxid));
         self.zab_outputs();
+    }
+
+    /// This server's log has everything through `zxid`: a voting member
+    /// makes its ACKs (`AckRequestProcessor` on the leader,
+    /// `SendAckRequestProcessor` on a follower), timed for the metrics.
+    fn own_acks(&mut self, zxid: i64) {
+        let wall = self.wall_ms();
+        let r = self.replica.as_mut().expect("replicated");
+        match r.peer.state() {
+            ServerState::Leading => {
+                let me = r.peer.id();
+                let inflight = &r.inflight;
+                r.marks
+                    .leader_persisted(&self.metrics, zxid, me, wall, |z| inflight.contains_key(&z));
+            }
+            ServerState::Following => r.marks.follower_persisted(&self.metrics, zxid, wall),
+            ServerState::Observing | ServerState::Looking => r.marks.observer_persisted(zxid),
+        }
+    }
+
+    /// What Zab's metrics learn from a quorum event, before Zab sees it: a
+    /// leader learns its learners' ids, times their ACKs and sees their
+    /// syncs end.
+    fn time_quorum_event(&mut self, ev: &NetEvent) {
+        use crate::zab::Packet;
+        let wall = self.wall_ms();
+        let r = self.replica.as_mut().expect("replicated");
+        match ev {
+            NetEvent::Closed { link } => r.marks.link_closed(*link),
+            NetEvent::Packet { link, packet } if r.is_leader() => match packet {
+                Packet::LearnerInfo { sid, .. } => r.marks.learner_info(*link, *sid),
+                Packet::Ack { zxid } => {
+                    let stamp = r.inflight.get(&zxid.0).map(|t| t.hdr.time);
+                    r.marks
+                        .ack_received(&self.metrics, *link, *zxid, stamp, wall);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// What Zab's metrics learn from a packet this server sends: a leader
+    /// starts syncing a learner by DIFF or TRUNC.
+    fn time_sent(&mut self, link: crate::zab::LinkId, packet: &Packet) {
+        let r = self.replica.as_mut().expect("replicated");
+        if matches!(packet, Packet::Diff { .. } | Packet::Trunc { .. }) && r.is_leader() {
+            r.marks.sync_started(&self.metrics, link, SyncKind::Diff);
+        }
     }
 
     /// Leader: proposes a prepared txn (already queued in the pipeline).
@@ -134,6 +191,8 @@ impl Core {
             zxid: Zxid(zxid),
             txn: storage::entry::marshalled(&txn),
         };
+        self.stats.proposal_sizes.record(entry.txn.len());
+        self.metrics.proposal();
         let r = self.replica_mut();
         r.inflight.insert(zxid, txn);
         if let Err(e) = r.peer.propose(now, entry) {
@@ -163,7 +222,11 @@ impl Core {
             self.deferred.extend(outs);
         }
         let serving = self.serving();
-        let r = self.replica_mut();
+        let now = self.now_ms();
+        let r = self.replica.as_mut().expect("replicated");
+        if r.serving != serving {
+            self.metrics.serving(serving, r.is_leader(), now);
+        }
         if r.serving && !serving {
             r.serving = false;
             self.stop_serving();
@@ -183,10 +246,16 @@ impl Core {
             Output::Notify { to, n } => self.emit(Effect::Net(Box::new(NetCmd::Notify { to, n }))),
             Output::Connect { to } => self.emit(Effect::Net(Box::new(NetCmd::Connect { to }))),
             Output::Send { link, packet } => {
+                observe::packet_sent(&self.metrics, &packet);
+                self.time_sent(link, &packet);
                 self.emit(Effect::Net(Box::new(NetCmd::Send { link, packet })))
             }
             Output::Close { link } => self.emit(Effect::Net(Box::new(NetCmd::Close { link }))),
             Output::SendSnapshot { link, zxid } => {
+                self.metrics.count(Counter::SnapCount, 1);
+                if let Some(r) = self.replica.as_mut() {
+                    r.marks.sync_started(&self.metrics, link, SyncKind::Snap);
+                }
                 if self.tree.last_zxid != zxid.0 {
                     tracing::warn!(
                         "SNAP at {zxid} but the tree is at 0x{:x}",
@@ -198,6 +267,7 @@ impl Core {
                 self.emit(Effect::Net(Box::new(NetCmd::Send { link, packet })));
             }
             Output::Persist(entry) => {
+                self.metrics.count(Counter::SyncProcessorRequestQueued, 1);
                 // A follower's proposal is decoded here, to be applied at
                 // its commit (the link checked that it decodes); a leader's
                 // own is in flight already.
@@ -217,6 +287,7 @@ impl Core {
                     }
                     None => {}
                 }
+                self.time_logged(entry.zxid.0, !known);
                 match self.durability {
                     Durability::Log => self.emit(Effect::Persist(LogItem::Marshalled {
                         zxid: entry.zxid.0,
@@ -224,6 +295,7 @@ impl Core {
                     })),
                     Durability::Memory => {
                         let z = entry.zxid;
+                        self.own_acks(z.0);
                         self.replica_mut().peer.persisted(now, z);
                     }
                 }
@@ -257,6 +329,7 @@ impl Core {
                 epoch,
                 leader,
             } => {
+                self.metrics.zab_role(state, now);
                 self.emit(Effect::Net(Box::new(NetCmd::Listen(
                     state == ServerState::Leading,
                 ))));
@@ -312,6 +385,29 @@ impl Core {
             Output::SyncDone { token } => self.sync_done(token),
             Output::Warn(w) => tracing::warn!("{w}"),
             Output::Info(i) => tracing::info!("{i}"),
+            Output::Left { successor } => {
+                self.emit(Effect::Net(Box::new(NetCmd::Listen(false))));
+                match successor {
+                    Some(s) => tracing::info!("left the ensemble; voted for server {s} to lead"),
+                    None => tracing::info!("left the ensemble"),
+                }
+            }
+        }
+    }
+
+    /// A transaction goes to this server's log (`received`: a proposal
+    /// from the leader): its stamp is kept until its ACK is made, and a
+    /// follower in the broadcast phase times the proposal's way here
+    /// (`proposal_latency`, `Follower.processPacket`).
+    fn time_logged(&mut self, zxid: i64, received: bool) {
+        let wall = self.wall_ms();
+        let r = self.replica.as_mut().expect("replicated");
+        let Some(stamp) = r.inflight.get(&zxid).map(|t| t.hdr.time) else {
+            return;
+        };
+        r.marks.logged(zxid, stamp);
+        if received && r.peer.state() == ServerState::Following && r.peer.is_serving() {
+            quorum::latency(&self.metrics, Summary::ProposalLatency, stamp, wall);
         }
     }
 
@@ -333,8 +429,13 @@ impl Core {
     /// follower applies it and answers the client that sent it here.
     fn deliver_committed(&mut self, entry: Entry) {
         let zxid = entry.zxid.0;
+        let wall = self.wall_ms();
         if self.replica_mut().is_leader() {
-            self.replica_mut().inflight.remove(&zxid);
+            self.metrics.count(Counter::CommitCount, 1);
+            if let Some(t) = self.replica_mut().inflight.remove(&zxid) {
+                // Leader.tryToCommit: a quorum acknowledged it.
+                quorum::latency(&self.metrics, Summary::QuorumAckLatency, t.hdr.time, wall);
+            }
             self.on_durable(zxid);
             return;
         }
@@ -350,6 +451,13 @@ impl Core {
                 }
             },
         };
+        // FollowerZooKeeperServer.commit (an observer's INFORM alike).
+        quorum::latency(
+            &self.metrics,
+            Summary::CommitPropagationLatency,
+            txn.hdr.time,
+            wall,
+        );
         let (session, cxid) = (txn.hdr.client_id, txn.hdr.cxid);
         let then = {
             let r = self.replica_mut();
@@ -429,6 +537,7 @@ impl Core {
         tree.last_zxid = zxid.0;
         self.set_database(tree, img.sessions.iter().map(|(id, t)| (*id, *t)));
         self.replica_mut().inflight.clear();
+        self.replica_mut().marks.clear_logged();
         self.pipeline.clear_pending();
     }
 
@@ -489,6 +598,7 @@ impl Core {
         };
         self.set_database(db.tree, db.sessions.into_iter());
         self.replica_mut().inflight.clear();
+        self.replica_mut().marks.clear_logged();
         self.pipeline.clear_pending();
         if durable {
             let Some(d) = db.durable else {
@@ -510,5 +620,14 @@ impl Core {
             return;
         };
         self.answer_sync(conn, xid, path);
+    }
+}
+
+impl Core {
+    /// A leader's syncs waiting for their commit (`pending_syncs`).
+    pub(crate) fn pending_syncs(&self) -> usize {
+        self.replica
+            .as_ref()
+            .map_or(0, |r| r.local_syncs.len() + r.syncs.len())
     }
 }

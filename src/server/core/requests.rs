@@ -11,6 +11,7 @@ use crate::proto::records::proto::ReplyHeader;
 use crate::proto::{
     Classified, ErrorCode, OpClass, OpCode, ReadRequest, Request, SessionRequest, WriteRequest,
 };
+use crate::server::metrics::{observe, Counter, Summary};
 use crate::session::SessionId;
 use crate::tree::prep::PrepCtx;
 use crate::tree::read::{self, ReadCtx};
@@ -24,10 +25,13 @@ impl Core {
         body: Bytes,
         received_us: u64,
     ) {
+        // ZooKeeper's packetReceived: the frame, its length prefix included.
+        self.metrics
+            .count(Counter::BytesReceivedCount, 12 + body.len() as u64);
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        c.received += 1;
+        c.stats.request_read(xid, op, received_us);
         self.stats.received += 1;
         let session = c.session;
         if self.pipeline.must_wait(session, OpClass::is_write(op)) {
@@ -68,6 +72,10 @@ impl Core {
                 self.forward(conn, session, xid, op, body, received_us);
                 return;
             }
+        }
+        if self.replica.as_ref().is_none_or(|r| r.is_leader()) {
+            let queued_ms = (self.now.mono_us / 1000).saturating_sub(received_us / 1000);
+            observe::prep(&self.metrics, queued_ms as i64, self.replica.is_none());
         }
         if let Some(err) = null_path_error(op, &body) {
             // Jute decodes a null path (length -1) as "", but ZooKeeper sees
@@ -146,6 +154,9 @@ impl Core {
         let mut notes = Vec::new();
         let res = read::read(&mut self.tree, &ctx, req, &mut notes);
         self.deliver(&notes);
+        if let Ok(rsp) = &res {
+            observe::read(&self.metrics, req, rsp);
+        }
         match res {
             Ok(rsp) => self.send(
                 conn,
@@ -167,6 +178,8 @@ impl Core {
             ),
         }
         self.record_latency(received_us);
+        self.metrics
+            .latency(Summary::ReadLatency, self.now.mono_us, received_us);
     }
 
     fn session_request(
@@ -190,6 +203,8 @@ impl Core {
                     None,
                 );
                 self.record_latency(received_us);
+                self.metrics
+                    .latency(Summary::ReadLatency, self.now.mono_us, received_us);
             }
             SessionRequest::Auth(a) => {
                 let peer_ip = self.conns[&conn].peer.ip().to_string();
@@ -215,6 +230,7 @@ impl Core {
                         self.send(conn, hdr, None);
                     }
                     Err(e) => {
+                        self.metrics.auth_failed();
                         let hdr = ReplyHeader {
                             xid,
                             zxid: 0,
@@ -303,6 +319,8 @@ impl Core {
                 None,
             );
             self.record_latency(received_us);
+            self.metrics
+                .latency(Summary::ReadLatency, self.now.mono_us, received_us);
         }
     }
 

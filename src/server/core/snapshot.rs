@@ -84,6 +84,10 @@ pub trait SnapshotStore: Send {
         tree: &DataTree,
         sessions: &[(i64, i32)],
     ) -> Result<(), StorageError>;
+    /// Reports to the server's metrics from now on (`snapshottime`, and
+    /// what loading the database it was recovered from took). Stores that
+    /// measure nothing (the simulator's) ignore it.
+    fn attach(&mut self, _metrics: std::sync::Arc<crate::server::metrics::ServerMetrics>) {}
 }
 
 /// A snapshot in progress.
@@ -102,6 +106,14 @@ pub(super) struct SnapshotJob {
 pub const CHUNK: usize = 512;
 
 impl Core {
+    /// Lets the snapshot store report to this server's metrics (the
+    /// runtime calls it once, before it runs the core).
+    pub fn attach_store_metrics(&mut self) {
+        if let Some(store) = self.snapshots.as_mut() {
+            store.attach(self.metrics.clone());
+        }
+    }
+
     /// Starts a snapshot unless one is running.
     pub(super) fn start_snapshot(&mut self) {
         if self.snapshot.is_some() {

@@ -3,10 +3,24 @@
 //! ZooKeeper's names (its `ServerMetrics` and `ZooKeeperServer`'s monitor
 //! values), so scrapers and dashboards read ferrozk unchanged.
 
-use std::sync::atomic::Ordering;
+pub mod gauges;
+pub mod http;
+pub mod java_map;
+pub mod names;
+pub mod observe;
+mod order;
+pub mod prom;
+pub mod quorum;
+pub mod recovery;
+pub mod registry;
+pub mod summary;
 
 use super::core::Core;
 use super::durability::SyncStats;
+pub use http::ProviderOptions;
+pub use names::{Counter, Level, Summary, SummarySet};
+pub use registry::{Role, ServerMetrics};
+use summary::SummaryView;
 
 /// One monitor value, typed as ZooKeeper reports it (mntr prints each as
 /// text; the admin `monitor` command as a JSON number or string).
@@ -24,7 +38,7 @@ impl std::fmt::Display for MonitorValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MonitorValue::Int(n) => write!(f, "{n}"),
-            MonitorValue::Float(x) => write!(f, "{x:.4}"),
+            MonitorValue::Float(x) => f.write_str(&super::core::stats::java_double(*x)),
             MonitorValue::Text(s) => f.write_str(s),
         }
     }
@@ -32,47 +46,96 @@ impl std::fmt::Display for MonitorValue {
 
 /// The monitor values of this server, in the order `mntr` prints them;
 /// names without mntr's `zk_` prefix (the admin `monitor` command's keys).
-pub fn monitor(core: &Core, log: &SyncStats) -> Vec<(String, MonitorValue)> {
+///
+/// ZooKeeper's `MonitorCommand`: `dumpMonitorValues` (version, state,
+/// and on an ensemble member the peer state), then its default metrics
+/// provider's dump — gauges, gauge sets, counters, counter sets, basic
+/// summaries, summaries, basic summary sets, summary sets — each kind in
+/// the iteration order of the `ConcurrentHashMap` ZooKeeper keeps it in.
+pub fn monitor(core: &Core, _log: &SyncStats) -> Vec<(String, MonitorValue)> {
     use MonitorValue::{Float, Int, Text};
-    let watches = core.tree.data_watches.len() + core.tree.child_watches.len();
-    let eph: usize = core.tree.all_ephemerals().values().map(|s| s.len()).sum();
-    let syncs = log.syncs.load(Ordering::Relaxed);
-    let logged = log.txns.load(Ordering::Relaxed);
-    let avg = if core.stats.count == 0 {
-        0.0
-    } else {
-        core.stats.total_us as f64 / core.stats.count as f64 / 1000.0
-    };
-    let epochs = core.replica.as_ref().map(|r| &r.peer);
+    let m = &core.metrics;
     let mut v: Vec<(String, MonitorValue)> = vec![
         ("version".into(), Text(super::fourlw::VERSION.into())),
-        ("server_state".into(), Text(super::fourlw::mode(core).into())),
-        ("avg_latency".into(), Float(avg)),
-        ("max_latency".into(), Int((core.stats.max_us / 1000) as i64)),
-        ("min_latency".into(), Int((core.stats.min_us / 1000) as i64)),
-        ("packets_received".into(), Int(core.stats.received as i64)),
-        ("packets_sent".into(), Int(core.stats.sent as i64)),
-        ("num_alive_connections".into(), Int(core.conns.len() as i64)),
-        ("outstanding_requests".into(), Int(0)),
-        ("znode_count".into(), Int(core.tree.len() as i64)),
-        ("watch_count".into(), Int(watches as i64)),
-        ("ephemerals_count".into(), Int(eph as i64)),
-        ("global_sessions".into(), Int(core.sessions.len() as i64)),
-        ("last_zxid".into(), Int(core.tree.last_zxid)),
         (
-            "ferrozk_current_epoch".into(),
-            Int(epochs.map_or(0, |p| p.current_epoch()) as i64),
+            "server_state".into(),
+            Text(super::fourlw::mode(core).into()),
         ),
-        (
-            "ferrozk_accepted_epoch".into(),
-            Int(epochs.map_or(0, |p| p.accepted_epoch()) as i64),
-        ),
-        // Group commit: fsyncs, and transactions they covered.
-        ("cnt_fsynctime".into(), Int(syncs as i64)),
-        ("ferrozk_logged_txns".into(), Int(logged as i64)),
     ];
-    if let Some(n) = epochs.and_then(|p| p.synced_followers()) {
-        v.push(("synced_followers".into(), Int(n as i64)));
+    if let Some(r) = &core.replica {
+        v.push((
+            "peer_state".into(),
+            Text(peer_state(r.peer.state(), core.serving())),
+        ));
+    }
+    let fds = gauges::Fds::now();
+    for name in m.gauges().1 {
+        if let Some(value) = gauges::value(core, m, fds, &name) {
+            v.push((name, value));
+        }
+    }
+    let order = order::get();
+    for &c in &order.counters {
+        v.push((c.name().into(), Int(m.counter(c) as i64)));
+    }
+    let summary = |v: &mut Vec<(String, MonitorValue)>, name: &str, s: SummaryView| {
+        v.push((format!("avg_{name}"), Float(s.avg)));
+        v.push((format!("min_{name}"), Int(s.min)));
+        v.push((format!("max_{name}"), Int(s.max)));
+        v.push((format!("cnt_{name}"), Int(s.count as i64)));
+        v.push((format!("sum_{name}"), Int(s.sum)));
+        if let Some([p50, p95, p99, p999]) = s.percentiles {
+            v.push((format!("p50_{name}"), Int(p50)));
+            v.push((format!("p95_{name}"), Int(p95)));
+            v.push((format!("p99_{name}"), Int(p99)));
+            v.push((format!("p999_{name}"), Int(p999)));
+        }
+    };
+    for &s in order.basic.iter().chain(&order.advanced) {
+        summary(&mut v, s.name(), m.summary(s));
+    }
+    for &set in order.basic_sets.iter().chain(&order.advanced_sets) {
+        for (key, s) in m.set_views(set) {
+            summary(&mut v, &format!("{key}_{}", set.name()), s);
+        }
     }
     v
+}
+
+/// `QuorumPeer.getDetailedPeerState`: the peer state, and the Zab phase
+/// unless electing (ferrozk's learners have synced when they serve, so
+/// there is no sync mode left to print then).
+fn peer_state(state: crate::zab::ServerState, serving: bool) -> String {
+    use crate::zab::ServerState as S;
+    let peer = match state {
+        S::Looking => return "looking".into(),
+        S::Following => "following",
+        S::Leading => "leading",
+        S::Observing => "observing",
+    };
+    let zab = if serving {
+        "broadcast"
+    } else {
+        "synchronization"
+    };
+    format!("{peer} - {zab}")
+}
+
+/// The gauges registered now, as numbers (what a `/metrics` scrape
+/// samples).
+pub fn gauge_samples(core: &Core) -> Vec<(String, f64)> {
+    let m = &core.metrics;
+    let fds = gauges::Fds::now();
+    m.gauges()
+        .1
+        .into_iter()
+        .filter_map(|name| {
+            let v = match gauges::value(core, m, fds, &name)? {
+                MonitorValue::Int(n) => n as f64,
+                MonitorValue::Float(x) => x,
+                MonitorValue::Text(_) => return None,
+            };
+            Some((name, v))
+        })
+        .collect()
 }

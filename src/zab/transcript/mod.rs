@@ -26,8 +26,11 @@
 //! a tick after `finalizeWait`; the notifications we send are not shown),
 //! `connected to=N link=L`, `accepted link=L`, `packet link=L NAME k=v..`,
 //! `link-closed link=L`, `persisted zxid=Z`, `tick`, `propose zxid=Z [txn=]`,
-//! `learner-ping [data=]`, `revalidate data=`, and `show` (renders the
-//! peer's observable state as a `state ...` line).
+//! `learner-ping [data=]`, `revalidate data=`, `notify from=N leader=L
+//! zxid=Z round=R state=looking|follower|leader epoch=E` (an election
+//! notification), `step-down` (a graceful shutdown; it also renders
+//! `quiescent=` before stepping down), and `show` (renders the peer's
+//! observable state as a `state ...` line).
 //!
 //! Packets and outputs share one rendering ([`text::packet`], [`output`]);
 //! bytes are text when printable (`txn=1.4`), else `hex:..`. A txn left
@@ -198,6 +201,31 @@ fn step(p: &mut Peer, voters: &[Sid], now: &mut u64, a: &Args) -> R<Vec<String>>
                 return Err(format!("revalidate refused: {e:?}"));
             }
         }
+        "notify" => {
+            let state = match a.get("state")? {
+                "looking" => ServerState::Looking,
+                "follower" => ServerState::Following,
+                "leader" => ServerState::Leading,
+                "observer" => ServerState::Observing,
+                other => return Err(format!("unknown state {other:?}")),
+            };
+            let n = Notification {
+                leader: a.num("leader")?,
+                zxid: a.zxid("zxid")?,
+                round: a.num("round")? as i64,
+                state,
+                peer_epoch: a.num("epoch")? as i64,
+                config: Bytes::new(),
+            };
+            p.notification(t, a.num("from")?, n);
+        }
+        "step-down" => {
+            let quiescent = format!("quiescent={}", p.quiescent());
+            p.step_down(t);
+            let mut lines = vec![quiescent];
+            lines.extend(rendered(p));
+            return Ok(lines);
+        }
         "show" => {
             let mut lines = rendered(p);
             lines.push(format!(
@@ -299,17 +327,21 @@ scenarios!(
     leader_sync_returning_leader,
     leader_sync_snap,
     leader_sync_trunc,
+    leader_step_down,
+    leader_step_down_successor,
     leader_sync_up_to_date,
     learner_bad_broadcast_packets,
     learner_bad_sync_packets,
     learner_broadcast,
     learner_diff_sync,
     learner_epoch_checks,
+    learner_leader_steps_down,
     learner_observer_inform,
     learner_observer_inform_before_newleader,
     learner_ping_sync_revalidate,
     learner_snap_link_lost,
     learner_snap_sync,
+    learner_stepped_down,
     learner_trunc_beyond_log,
     learner_trunc_sync,
 );

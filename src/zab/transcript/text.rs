@@ -330,5 +330,9 @@ pub(super) fn output(o: &Output) -> String {
         },
         Output::Warn(s) => format!("warn {s}"),
         Output::Info(s) => format!("info {s}"),
+        Output::Left { successor } => match successor {
+            Some(s) => format!("left successor={s}"),
+            None => "left successor=-".into(),
+        },
     }
 }
