@@ -511,12 +511,13 @@ async fn run_link(
     core: mpsc::Sender<CoreMsg>,
     to: Option<Sid>,
 ) {
+    let peer = stream.peer_addr().ok();
     let (rd, wr) = stream.into_split();
     let (tx, mut rx) = outbox::<Option<Packet>>(LINK_MAX_QUEUED_BYTES);
     let _ = cmd.send(Cmd::LinkUp { link, tx });
     let opened = match to {
         Some(to) => NetEvent::Connected { to, link },
-        None => NetEvent::Accepted { link },
+        None => NetEvent::Accepted { link, peer },
     };
     if core.send(CoreMsg::Quorum(opened)).await.is_err() {
         return;

@@ -191,8 +191,8 @@ pub fn run(core: &Core, log: &SyncStats, name: &str, params: &[(String, String)]
         Kind::LastSnapshot => json::ok(p, &server::last_snapshot(&v)),
         Kind::ServerStats => json::ok(p, &server::server_stats(&v)),
         Kind::Stats => json::ok(p, &server::stats(&v)),
-        // ferrozk's learners have no observer statistics of their own.
-        Kind::Ruok | Kind::ObserverConnectionStatReset => json::ok(p, &server::Nothing {}),
+        Kind::Ruok => json::ok(p, &server::Nothing {}),
+        Kind::ObserverConnectionStatReset => return reset(Reset::Observers),
         Kind::StatReset => return reset(Reset::Stats),
         Kind::ConnectionStatReset => return reset(Reset::Connections),
         Kind::Monitor => monitor(&v, p),

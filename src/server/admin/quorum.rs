@@ -203,11 +203,11 @@ pub fn zabstate(v: &View<'_>, p: &str) -> String {
     json::ok(p, &body)
 }
 
-/// One observer the leader feeds (`LearnerHandler.getLearnerHandlerInfo`).
-/// ferrozk's core knows which observers are synced and what it sent them;
-/// the link's socket address and packet counters live in the quorum
-/// network, which the core does not see: they read as an idle link's
-/// (`""`, 0).
+/// One observer the leader feeds (`LearnerHandler.getLearnerHandlerInfo`),
+/// from the core's bookkeeping of its learner links. The send queue lives
+/// in the quorum network's link writer, which drains it without the core
+/// seeing it: `queued_packets`/`queued_packets_size` read as a drained
+/// queue's (0).
 #[derive(Serialize)]
 pub struct ObserverInfo {
     remote_socket_address: String,
@@ -232,24 +232,30 @@ pub struct Observers {
 /// On a leader, its synced observers; elsewhere none (a follower is not
 /// an observer master in ferrozk: no `observerMasterPort`).
 pub fn observers(v: &View<'_>) -> Observers {
-    let sids = v
-        .core
-        .replica
-        .as_ref()
-        .and_then(|r| r.peer.synced_observers())
-        .unwrap_or_default();
+    let Some(r) = v.core.replica.as_ref() else {
+        return Observers {
+            synced_observers: 0,
+            observers: Vec::new(),
+        };
+    };
+    let sids = r.peer.synced_observers().unwrap_or_default();
     let observers: Vec<ObserverInfo> = sids
         .into_iter()
-        .map(|sid| ObserverInfo {
-            remote_socket_address: String::new(),
-            sid,
-            established: 0,
-            queued_packets: 0,
-            queued_packets_size: 0,
-            packets_received: 0,
-            packets_sent: 0,
-            requests: 0,
-            last_zxid: v.core.tree.last_zxid,
+        .filter_map(|sid| {
+            let l = r.learner_link(sid)?;
+            Some(ObserverInfo {
+                remote_socket_address: l
+                    .peer
+                    .map_or_else(String::new, crate::server::fourlw::java_socket_address),
+                sid,
+                established: l.established_ms,
+                queued_packets: 0,
+                queued_packets_size: 0,
+                packets_received: l.packets_received,
+                packets_sent: l.packets_sent,
+                requests: l.requests,
+                last_zxid: l.last_zxid,
+            })
         })
         .collect();
     Observers {

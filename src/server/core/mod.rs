@@ -144,6 +144,9 @@ pub enum NetEvent {
     Accepted {
         /// Its link.
         link: LinkId,
+        /// Where it connected from (the admin `observers` command reports
+        /// it); none in the simulator.
+        peer: Option<SocketAddr>,
     },
     /// Our connection to the leader is open.
     Connected {
@@ -187,6 +190,9 @@ pub enum Reset {
     Stats,
     /// `crst`: every connection's counters.
     Connections,
+    /// The admin `observer_connection_stat_reset`: the leader's counters
+    /// of its learner links.
+    Observers,
 }
 
 /// What a frame is to the connection's outbox.
@@ -513,6 +519,11 @@ impl Core {
             Input::Reset(Reset::Connections) => {
                 for c in self.conns.values_mut() {
                     c.stats.reset();
+                }
+            }
+            Input::Reset(Reset::Observers) => {
+                if let Some(r) = self.replica.as_mut() {
+                    r.marks.reset_link_stats();
                 }
             }
         }

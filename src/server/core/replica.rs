@@ -59,6 +59,15 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// Leader: the link of the learner with id `sid` as the admin
+    /// `observers` command reports it.
+    pub fn learner_link(
+        &self,
+        sid: crate::zab::Sid,
+    ) -> Option<&crate::server::metrics::quorum::LinkInfo> {
+        self.marks.learner(sid)
+    }
+
     /// Replication state around a Zab peer.
     pub fn new(peer: Peer) -> Replica {
         Replica {
@@ -102,7 +111,7 @@ impl Core {
         let peer = &mut self.replica_mut().peer;
         match ev {
             NetEvent::Note { from, n } => peer.notification(now, from, n),
-            NetEvent::Accepted { link } => peer.accepted(now, link),
+            NetEvent::Accepted { link, .. } => peer.accepted(now, link),
             NetEvent::Connected { to, link } => peer.connected(now, to, link),
             NetEvent::ConnectFailed { to } => peer.connect_failed(now, to),
             NetEvent::Packet { link, packet } => peer.packet(now, link, packet),
@@ -160,15 +169,19 @@ impl Core {
         let r = self.replica.as_mut().expect("replicated");
         match ev {
             NetEvent::Closed { link } => r.marks.link_closed(*link),
-            NetEvent::Packet { link, packet } if r.is_leader() => match packet {
-                Packet::LearnerInfo { sid, .. } => r.marks.learner_info(*link, *sid),
-                Packet::Ack { zxid } => {
-                    let stamp = r.inflight.get(&zxid.0).map(|t| t.hdr.time);
-                    r.marks
-                        .ack_received(&self.metrics, *link, *zxid, stamp, wall);
+            NetEvent::Accepted { link, peer } => r.marks.link_accepted(*link, *peer, wall),
+            NetEvent::Packet { link, packet } if r.is_leader() => {
+                r.marks.link_received(*link, packet);
+                match packet {
+                    Packet::LearnerInfo { sid, .. } => r.marks.learner_info(*link, *sid),
+                    Packet::Ack { zxid } => {
+                        let stamp = r.inflight.get(&zxid.0).map(|t| t.hdr.time);
+                        r.marks
+                            .ack_received(&self.metrics, *link, *zxid, stamp, wall);
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+            }
             _ => {}
         }
     }
@@ -177,6 +190,7 @@ impl Core {
     /// starts syncing a learner by DIFF or TRUNC.
     fn time_sent(&mut self, link: crate::zab::LinkId, packet: &Packet) {
         let r = self.replica.as_mut().expect("replicated");
+        r.marks.link_sent(link, packet);
         if matches!(packet, Packet::Diff { .. } | Packet::Trunc { .. }) && r.is_leader() {
             r.marks.sync_started(&self.metrics, link, SyncKind::Diff);
         }

@@ -249,7 +249,7 @@ pub fn quorum_event(m: &ServerMetrics, ev: &crate::server::core::NetEvent) {
     use crate::server::core::NetEvent;
     use crate::zab::Packet;
     match ev {
-        NetEvent::Accepted { link } => m.learner_link(link.0, true),
+        NetEvent::Accepted { link, .. } => m.learner_link(link.0, true),
         NetEvent::Closed { link } => m.learner_link(link.0, false),
         NetEvent::Packet { packet, .. } => match packet {
             Packet::Proposal { .. } => m.count(Counter::LearnerProposalReceivedCount, 1),

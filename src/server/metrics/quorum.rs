@@ -26,10 +26,11 @@
 //! and the leader's learner links.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 
 use super::names::{Summary, SummarySet};
 use super::registry::ServerMetrics;
-use crate::zab::{LinkId, Sid, Zxid};
+use crate::zab::{LinkId, Packet, Sid, Zxid};
 
 /// `zookeeper.leader.ackLoggingFrequency`'s default: the leader times the
 /// ACKs of every 1000th zxid.
@@ -54,6 +55,30 @@ pub struct QuorumMarks {
     sids: HashMap<LinkId, Sid>,
     /// Leader: the links being synced, and how.
     syncing: HashMap<LinkId, SyncKind>,
+    /// Leader: each learner link's counters (`LearnerHandler`'s).
+    links: HashMap<LinkId, LinkInfo>,
+}
+
+/// One learner link as ZooKeeper's `LearnerHandler.getLearnerHandlerInfo`
+/// reports it (the admin `observers` command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// Where the learner connected from.
+    pub peer: Option<SocketAddr>,
+    /// When it connected (wall ms; Java's `Date` as Jackson writes it).
+    pub established_ms: i64,
+    /// Packets received once synced (ZooKeeper counts in its main loop,
+    /// after the sync).
+    pub packets_received: u64,
+    /// Packets sent through the link's queue (everything but LEADERINFO
+    /// and the SNAP image, which ZooKeeper writes directly).
+    pub packets_sent: u64,
+    /// REQUEST packets: writes the learner forwarded.
+    pub requests: u64,
+    /// The last positive zxid sent, -1 before any.
+    pub last_zxid: i64,
+    /// NEWLEADER was acknowledged.
+    synced: bool,
 }
 
 /// `Request.logLatency`: the latency since the leader's stamp, unless the
@@ -142,6 +167,9 @@ impl QuorumMarks {
             if let Some(kind) = self.syncing.remove(&link) {
                 self.observe_inflight(m, kind);
             }
+            if let Some(l) = self.links.get_mut(&link) {
+                l.synced = true;
+            }
             return;
         }
         if let (Some(stamp), Some(&sid)) = (stamp, self.sids.get(&link)) {
@@ -160,6 +188,60 @@ impl QuorumMarks {
     pub fn link_closed(&mut self, link: LinkId) {
         self.sids.remove(&link);
         self.syncing.remove(&link);
+        self.links.remove(&link);
+    }
+
+    /// Leader: a learner connected on `link` from `peer` at `wall_ms`.
+    pub fn link_accepted(&mut self, link: LinkId, peer: Option<SocketAddr>, wall_ms: i64) {
+        let info = LinkInfo {
+            peer,
+            established_ms: wall_ms,
+            packets_received: 0,
+            packets_sent: 0,
+            requests: 0,
+            last_zxid: -1,
+            synced: false,
+        };
+        self.links.insert(link, info);
+    }
+
+    /// A packet arrived on an accepted link.
+    pub fn link_received(&mut self, link: LinkId, packet: &Packet) {
+        if let Some(l) = self.links.get_mut(&link).filter(|l| l.synced) {
+            l.packets_received += 1;
+            if matches!(packet, Packet::Request { .. }) {
+                l.requests += 1;
+            }
+        }
+    }
+
+    /// A packet was queued on an accepted link.
+    pub fn link_sent(&mut self, link: LinkId, packet: &Packet) {
+        if matches!(packet, Packet::LeaderInfo { .. }) {
+            return;
+        }
+        if let Some(l) = self.links.get_mut(&link) {
+            l.packets_sent += 1;
+            if let Some(z) = packet_zxid(packet).filter(|z| *z > 0) {
+                l.last_zxid = z;
+            }
+        }
+    }
+
+    /// The link of the learner with id `sid`, if it is connected.
+    pub fn learner(&self, sid: Sid) -> Option<&LinkInfo> {
+        let link = self.sids.iter().find(|(_, s)| **s == sid)?.0;
+        self.links.get(link)
+    }
+
+    /// `resetObserverConnectionStats`: the counters and the last zxid.
+    pub fn reset_link_stats(&mut self) {
+        for l in self.links.values_mut() {
+            l.packets_received = 0;
+            l.packets_sent = 0;
+            l.requests = 0;
+            l.last_zxid = -1;
+        }
     }
 
     fn observe_inflight(&self, m: &ServerMetrics, kind: SyncKind) {
@@ -169,6 +251,21 @@ impl QuorumMarks {
             SyncKind::Diff => Summary::InflightDiffCount,
         };
         m.observe(s, n);
+    }
+}
+
+/// The zxid a packet carries on the wire (what `LearnerHandler` keeps as
+/// its last zxid when it is positive), for what a leader sends.
+fn packet_zxid(p: &Packet) -> Option<i64> {
+    match p {
+        Packet::Diff { zxid }
+        | Packet::Trunc { zxid }
+        | Packet::NewLeader { zxid, .. }
+        | Packet::Proposal { zxid, .. }
+        | Packet::Inform { zxid, .. }
+        | Packet::Commit { zxid }
+        | Packet::Ping { zxid, .. } => Some(zxid.0),
+        _ => None,
     }
 }
 

@@ -647,7 +647,7 @@ impl World {
                     }
                     return;
                 }
-                self.feed(to, Input::Quorum(NetEvent::Accepted { link }));
+                self.feed(to, Input::Quorum(NetEvent::Accepted { link, peer: None }));
                 self.feed(from, Input::Quorum(NetEvent::Connected { to, link }));
             }
             Event::ConnectFailed { from, to, life } => {
